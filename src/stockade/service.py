@@ -1,54 +1,194 @@
 """DecisionService: the loaded policy plus per-session state, behind one small API.
 
-The daemon's pipeline calls only this. It loads configuration (the only I/O here),
-compiles it once, and hands each request to the pure engine with the session's
-state. Any exception inside a decision becomes a deny: the service never raises
-from :meth:`decide`.
+The daemon's pipeline calls only this. It reads configuration (the only file I/O
+here: the user's settings, ``.stockadeignore`` files, a project's ``.stockade.toml``),
+compiles one engine per (project, agent) and caches it until a file changes, and
+keeps each session's data-flow state. :meth:`decide` never raises: an exception or
+an invalid project file becomes a deny.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
+from stockade.config.load import load_settings, read_ignore_file
+from stockade.config.model import Settings
+from stockade.config.project import load_project_file
+from stockade.config.trust import PROJECT_FILE, TrustStore
 from stockade.decision import Decision, Verdict, Zone
+from stockade.errors import ConfigError
 from stockade.home import Home
+from stockade.policy.actions import canonicalize
+from stockade.policy.compile import compile_policy
+from stockade.policy.credentials import DEFAULT_CREDENTIAL_PATTERNS
+from stockade.policy.engine import Engine
+from stockade.policy.paths import RealPathResolver
+from stockade.policy.spec import PolicySpec, apply_override, base_spec, extend_patterns
 from stockade.policy.state import Outcome, PromptScreening, SessionState
 from stockade.request import PromptSubmission, ToolCall
+
+log = logging.getLogger(__name__)
+
+IGNORE_FILE = ".stockadeignore"
+MAX_UNTAINTED_SESSIONS = 10_000
+
+_FileSignature = tuple[tuple[int, int] | None, ...]
 
 
 class DecisionService:
     """Owns the effective policy and the state of every live session."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, settings: Settings, config_hash: str) -> None:
         self._home = home
+        self._settings = settings
+        self.config_hash = config_hash
+        self._user_home = os.path.realpath(os.path.expanduser("~"))
+        self._stockade_home = os.path.realpath(home.root)
+        self._resolver = RealPathResolver(self._user_home)
+        self._trust = TrustStore(home)
+        self._home_patterns = tuple(read_ignore_file(home.ignore_path))
+        self._engines: dict[tuple[str, str | None], tuple[_FileSignature, Engine]] = {}
+        self._sessions: OrderedDict[tuple[str, str], SessionState] = OrderedDict()
         self._lock = threading.Lock()
-        self._sessions: dict[str, SessionState] = {}
-        self.config_hash = hashlib.sha256(b"").hexdigest()
 
     @classmethod
     def load(cls, home: Home) -> DecisionService:
         """Load and compile the configuration; raises ``ConfigError`` when invalid."""
-        return cls(home)
+        settings, digest = load_settings(home)
+        service = cls(home, settings, digest)
+        service._spec_for(service._user_home, None)  # compile once: bad patterns fail here
+        return service
 
     def decide(self, call: ToolCall) -> Outcome:
         """Decide one call and advance its session's state. Never raises."""
-        state = self._sessions.get(call.session_id, SessionState())
-        decision = Decision(Verdict.DENY, "engine not built yet", "stub", Zone.NEVER, "")
-        return Outcome(decision, state)
+        key = (call.harness, call.session_id)
+        with self._lock:
+            state = self._sessions.get(key, SessionState())
+        outcome = self._decide(call, state)
+        with self._lock:
+            self._remember(key, outcome.state)
+        return outcome
 
     def check(self, call: ToolCall) -> Decision:
         """Decide without touching session state (``stockade check``)."""
-        return self.decide(call).decision
+        with self._lock:
+            state = self._sessions.get((call.harness, call.session_id), SessionState())
+        return self._decide(call, state).decision
+
+    def session_state(self, harness: str, session_id: str) -> SessionState:
+        with self._lock:
+            return self._sessions.get((harness, session_id), SessionState())
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
-        digest = hashlib.sha256(submission.prompt.encode()).hexdigest()
-        return PromptScreening(Verdict.ALLOW, "no credential reference", None, digest)
+        try:
+            return self.engine_for(submission.project_root or submission.cwd, submission.agent).screen_prompt(
+                submission
+            )
+        except Exception as exc:  # fail closed: a prompt we cannot screen is blocked
+            log.exception("prompt screening failed")
+            digest = hashlib.sha256(submission.prompt.encode("utf-8", "surrogatepass")).hexdigest()
+            return PromptScreening(Verdict.DENY, f"screening failed: {_describe(exc)}", None, digest)
 
-    def effective_policy(self) -> dict[str, Any]:
-        return {}
+    def effective_policy(self, project_root: str | None = None, agent: str | None = None) -> dict[str, Any]:
+        root = self._resolver.resolve(project_root, "/") if project_root else self._user_home
+        spec = self._spec_for(root, agent)
+        return {"config_hash": self.config_hash, "project_root": root, "agent": agent, **spec.to_json()}
 
     def reload(self) -> str:
         """Reload configuration; on ``ConfigError`` the running policy is kept."""
+        fresh = DecisionService.load(self._home)
+        with self._lock:
+            self._settings = fresh._settings
+            self._home_patterns = fresh._home_patterns
+            self.config_hash = fresh.config_hash
+            self._engines.clear()
         return self.config_hash
+
+    def _decide(self, call: ToolCall, state: SessionState) -> Outcome:
+        try:
+            return self.engine_for(call.root, call.agent).decide(call, state)
+        except ConfigError as exc:
+            reason = f"project configuration rejected: {exc.message}"
+            return Outcome(self._deny(call, reason, "config:invalid"), state)
+        except Exception as exc:
+            log.exception("decision failed; denying")
+            return Outcome(self._deny(call, f"internal error: {_describe(exc)}", "error:internal"), state)
+
+    def _deny(self, call: ToolCall, reason: str, rule_id: str) -> Decision:
+        action = canonicalize(call.harness, call.tool_name).action
+        return Decision(Verdict.DENY, reason, rule_id, Zone.NEVER, action)
+
+    def engine_for(self, raw_root: str, agent: str | None) -> Engine:
+        """The compiled engine for calls under ``raw_root`` by ``agent`` (cached)."""
+        root = self._resolver.resolve(raw_root, "/")
+        signature = _signature(root, self._home.trust_path)
+        key = (root, agent)
+        cached = self._engines.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        spec = self._spec_for(root, agent)
+        policy = compile_policy(
+            spec, project_root=root, home=self._user_home, stockade_home=self._stockade_home
+        )
+        engine = Engine(policy, self._resolver)
+        self._engines[key] = (signature, engine)
+        return engine
+
+    def _spec_for(self, root: str, agent: str | None) -> PolicySpec:
+        settings = self._settings
+        spec = base_spec(settings, DEFAULT_CREDENTIAL_PATTERNS + self._home_patterns)
+        if agent is not None and agent in settings.agents:
+            spec = apply_override(spec, settings.agents[agent], f"agents.{agent}")
+        for path, override in settings.projects.items():
+            if os.path.realpath(os.path.expanduser(path)) == root:
+                spec = apply_override(spec, override, f"projects.{path}")
+        project = load_project_file(
+            root,
+            self._trust,
+            level=spec.level,
+            profile=spec.profile,
+            workspace_only=spec.workspace_only_writes,
+        )
+        if project is not None:
+            spec = apply_override(spec, project.content, f"project:{project.path}")
+        project_ignore = read_ignore_file(Path(root) / IGNORE_FILE)
+        if any(p.startswith("!") for p in project_ignore):
+            raise ConfigError(
+                f"{Path(root) / IGNORE_FILE}: a project ignore file may not exempt paths (`!`)",
+                "move exemptions to $STOCKADE_HOME/.stockadeignore",
+            )
+        return extend_patterns(spec, project_ignore, f"ignore:{root}")
+
+    def _remember(self, key: tuple[str, str], state: SessionState) -> None:
+        self._sessions[key] = state
+        self._sessions.move_to_end(key)
+        if len(self._sessions) <= MAX_UNTAINTED_SESSIONS:
+            return
+        for old_key, old_state in list(self._sessions.items()):
+            if not old_state.tainted:
+                del self._sessions[old_key]
+                if len(self._sessions) <= MAX_UNTAINTED_SESSIONS:
+                    return
+
+
+def _signature(root: str, trust_path: Path) -> _FileSignature:
+    """Change detector for the project's policy files and the trust store (mtime, size)."""
+    parts: list[tuple[int, int] | None] = []
+    for path in (os.path.join(root, PROJECT_FILE), os.path.join(root, IGNORE_FILE), trust_path):
+        try:
+            info = os.stat(path)
+        except OSError:
+            parts.append(None)
+        else:
+            parts.append((info.st_mtime_ns, info.st_size))
+    return tuple(parts)
+
+
+def _describe(exc: Exception) -> str:
+    return type(exc).__name__

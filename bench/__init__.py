@@ -1,0 +1,1 @@
+"""Stockade benchmarks: `python -m bench` runs them all and writes bench/results/."""

@@ -1,0 +1,115 @@
+"""What the audit log records, and the one canonical text form of a payload.
+
+The payload is hashed as the exact text stored, so it must have exactly one
+encoding: sorted keys, no whitespace, UTF-8 (``ensure_ascii=False``), no NaN or
+infinity (they are not JSON and would not round-trip). ``tests/golden`` pins it.
+
+Event kinds (``kind`` is a free string so that later features add kinds without a
+schema change; these are the ones Stockade writes today):
+
+=========================  =======================================================
+kind                       payload
+=========================  =======================================================
+``decision``               the request (redacted) and the ``Decision`` answered
+``decision.error``         the request and the error that turned into a deny
+``prompt.screened``        prompt sha256, verdict, matched pattern (never the text)
+``daemon.started``         pid, version, config hash
+``daemon.stopped``         pid, reason
+``config.loaded``          config hash, files read
+``config.reloaded``        old and new config hash
+``config.reload_failed``   the error; the running policy was kept
+``audit.purged``           ``before``, ``purged`` (count), ``base_seq`` (first kept)
+=========================  =======================================================
+
+``actor`` says who caused the event: ``"daemon"``, ``"cli"``,
+``"claude-code:<session>"``, ...
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+PURGED_KIND = "audit.purged"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What a caller appends; the store assigns seq, time and hashes."""
+
+    kind: str
+    actor: str
+    session: str | None
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One row of the log, exactly as hashed (payload already redacted)."""
+
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    session: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The API v1 ``Event`` object."""
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": self.actor,
+            "session": self.session,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The newest event: an external copy of it pins everything before it."""
+
+    seq: int
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash}
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """The single text form that is stored and hashed; raises ``ValueError`` on NaN/inf."""
+    text = json.dumps(
+        dict(payload),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    text.encode("utf-8")  # lone surrogates cannot be stored as TEXT: fail now, not in SQLite
+    return text
+
+
+def format_ts(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds and ``Z``: fixed width, so text order is time order.
+
+    A naive datetime is taken to be UTC already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalize_ts(text: str) -> str:
+    """Any RFC 3339 time (``Z`` or offset) in the stored form, for range comparisons.
+
+    A time without an offset is taken to be UTC. Raises ``ValueError`` when unparseable.
+    """
+    return format_ts(datetime.fromisoformat(text.strip()))

@@ -1,0 +1,295 @@
+"""The audit log from the command line: ``tail``, ``show``, ``export``, ``verify``, ``purge``.
+
+Reading goes through the daemon, which owns the database. ``verify`` is the exception:
+it reads the SQLite file directly, so a chain can be checked with the daemon stopped
+(or after it was compromised). ``purge`` is destructive, so the command refuses
+without ``--yes`` and only then sends ``confirm: true``; the daemon checks it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from stockade.cli import output
+from stockade.cli.context import state
+from stockade.errors import AuditIntegrityError, StockadeError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from stockade.client import Client
+
+PAGE = 1000
+FOLLOW_INTERVAL_S = 0.5
+
+
+class ConfirmationRequired(StockadeError):
+    """A destructive command run without ``--yes``: a usage error, hence exit 2."""
+
+    exit_code = 2
+
+
+app = typer.Typer(help="Read, export, verify and purge the audit log.", no_args_is_help=True)
+
+
+@app.command()
+def tail(
+    ctx: typer.Context,
+    lines: Annotated[
+        int, typer.Option("-n", "--lines", min=0, max=PAGE, help="How many recent events.")
+    ] = 20,
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new events until Ctrl-C.")
+    ] = False,
+    session: Annotated[str | None, typer.Option("--session", help="Only this session.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this event kind.")] = None,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Print the last events, oldest first (JSON Lines with --json)."""
+    filters = {key: value for key, value in (("session", session), ("kind", kind)) if value}
+    client = state(ctx).client()
+    query: dict[str, str | int] = {**filters, "order": "desc", "limit": max(lines, 1)}
+    newest_first = client.request("GET", "/audit/events", query=query)["events"]
+    last = newest_first[0]["seq"] if newest_first else 0
+    for event in reversed(newest_first[:lines]):
+        _print_event(event, json_out)
+    if not follow:
+        return
+    try:
+        while True:
+            time.sleep(FOLLOW_INTERVAL_S)
+            query = {**filters, "after": last, "limit": PAGE, "order": "asc"}
+            page = client.request("GET", "/audit/events", query=query)
+            for event in page["events"]:
+                _print_event(event, json_out)
+            last = _advance(page, last)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how -f ends: not an error
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    seq: Annotated[int, typer.Argument(min=1, help="Sequence number of the event.")],
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Print one event with its payload and chain hashes."""
+    event = state(ctx).client().request("GET", f"/audit/events/{seq}")
+    if json_out:
+        output.emit_json(event)
+        return
+    output.key_values(
+        [
+            ("seq", str(event.get("seq"))),
+            ("time", str(event.get("ts"))),
+            ("kind", str(event.get("kind"))),
+            ("actor", str(event.get("actor"))),
+            ("session", str(event.get("session") or "-")),
+            ("prev_hash", str(event.get("prev_hash"))),
+            ("hash", str(event.get("hash"))),
+        ]
+    )
+    output.tree("payload", event.get("payload") or {})
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Write JSON Lines (required: the only format yet).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (mode 0600); else stdout.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="RFC 3339 time or YYYY-MM-DD (UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="RFC 3339 time or YYYY-MM-DD (UTC).")
+    ] = None,
+) -> None:
+    """Export events, oldest first, paging through the daemon 1000 at a time."""
+    if not jsonl:
+        raise typer.BadParameter("choose the export format: --jsonl", param_hint="--jsonl")
+    query: dict[str, str | int] = {"limit": PAGE, "order": "asc"}
+    if since:
+        query["since"] = parse_time(since, "--since")
+    if until:
+        query["until"] = parse_time(until, "--until")
+    client = state(ctx).client()
+    if out is None:
+        _write_pages(client, query, sys.stdout, lambda done, total: None, 0)
+        return
+    total = int(client.request("GET", "/audit/head").get("seq") or 0)
+    with _private_file(out) as handle, output.progress_bar("exporting", True) as progress:
+        count = _write_pages(client, query, handle, progress, total)
+    output.note(f"exported {count} events to {out}")
+
+
+@app.command()
+def verify(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
+    """Check the whole hash chain, reading the database directly (no daemon needed).
+
+    Exit 0 when it verifies, 6 when it does not.
+    """
+    from stockade.audit import verify_database
+
+    path = state(ctx).home.audit_path
+
+    with output.progress_bar("verifying", enabled=not json_out) as progress:
+        report = verify_database(path, progress=progress)
+    summary = report.to_json()
+    if json_out:
+        output.emit_json(summary)
+        if not report.ok:
+            raise typer.Exit(AuditIntegrityError.exit_code)
+        return
+    if not report.ok:
+        raise AuditIntegrityError(
+            f"audit chain broken at seq {report.first_bad_seq}: {report.problem}",
+            "events from that seq on cannot be trusted; keep a copy of "
+            f"{path} for investigation before the daemon writes more",
+        )
+    head = summary.get("head") or {}
+    typer.echo(
+        f"audit log OK: {report.checked} events verified; "
+        f"head #{head.get('seq')} {str(head.get('hash'))[:16]}"
+    )
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    before: Annotated[
+        str, typer.Option("--before", help="Delete events older than this (RFC 3339 or date).")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm the permanent deletion.")] = False,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Permanently delete events before a time; what remains still verifies."""
+    cutoff = parse_time(before, "--before")
+    if not yes:
+        raise ConfirmationRequired(
+            f"destructive: add --yes to delete every audit event before {cutoff}",
+            f"export them first: stockade audit export --jsonl --until {cutoff} --output FILE",
+        )
+    body = {"before": cutoff, "confirm": True}
+    result = state(ctx).client().request("POST", "/audit/purge", body)
+    if json_out:
+        output.emit_json(result)
+    else:
+        typer.echo(
+            f"purged {result.get('purged')} events before {cutoff}; "
+            f"the log now starts at seq {result.get('base_seq')}"
+        )
+
+
+def parse_time(text: str, option: str) -> str:
+    """RFC 3339 or a bare date (UTC midnight) -> RFC 3339 in UTC with a ``Z``."""
+    try:
+        if len(text) == len("YYYY-MM-DD"):
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither an RFC 3339 time (2025-05-01T12:00:00Z) nor a date (2025-05-01)",
+            param_hint=option,
+        ) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter(
+            f"{text!r} has no timezone; add one, e.g. {text}Z", param_hint=option
+        )
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _advance(page: dict[str, Any], after: int) -> int:
+    """The ``after`` for the next page: the daemon's ``next_after``, else the last seq."""
+    next_after = page.get("next_after")
+    if isinstance(next_after, int):
+        return max(next_after, after)
+    events = page.get("events") or []
+    return int(events[-1]["seq"]) if events else after
+
+
+def _write_pages(
+    client: Client,
+    query: dict[str, str | int],
+    handle: IO[str],
+    progress: output.ProgressCallback,
+    total: int,
+) -> int:
+    count = 0
+    after = 0
+    while True:
+        page = client.request("GET", "/audit/events", query={**query, "after": after})
+        for event in page["events"]:
+            handle.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+        count += len(page["events"])
+        following = _advance(page, after)
+        if following <= after:
+            return count
+        after = following
+        progress(min(after, total), max(total, after))
+
+
+@contextmanager
+def _private_file(path: Path) -> Iterator[IO[str]]:
+    """Write ``path`` 0600 from the first byte (mkstemp's mode), appearing only once complete."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _print_event(event: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        output.emit_jsonl(event)
+    else:
+        output.stdout().print(_event_line(event), soft_wrap=True)
+
+
+def _event_line(event: dict[str, Any]) -> Text:
+    """``#seq  time  kind  session  key=value …`` with the verdict coloured."""
+    from rich.text import Text
+
+    line = Text.assemble(
+        (f"#{event.get('seq')}", "bold"),
+        "  ",
+        (str(event.get("ts")), "dim"),
+        "  ",
+        (str(event.get("kind")), "cyan"),
+        "  ",
+        (str(event.get("session") or "-"), "magenta"),
+    )
+    payload = event.get("payload")
+    for key, value in payload.items() if isinstance(payload, dict) else ():
+        if isinstance(value, dict | list):
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        line.append(f"  {key}=")
+        line.append_text(output.verdict_text(shown) if key == "verdict" else Text(shown))
+    return line
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="audit")

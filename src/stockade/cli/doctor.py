@@ -1,0 +1,185 @@
+"""``stockade doctor``: is this installation safe and working, and how to repair it.
+
+Each check has a stable id (for scripts and docs), a status and, when not ok, the
+command that fixes it. ``warn`` is for states that are legitimate but worth knowing
+(the daemon is not running); ``fail`` is for what makes Stockade unsafe or unusable,
+and makes the command exit 1. Checks run locally, so the doctor works exactly when
+the daemon does not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from stockade.cli import output
+from stockade.cli.context import state
+from stockade.errors import DaemonUnavailable, StockadeError
+from stockade.home import Home
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One finding: ``fix`` says what to run when ``status`` is not ok."""
+
+    id: str
+    status: Status
+    message: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+def check_home_exists(home: Home) -> Check:
+    if home.root.is_dir():
+        return Check("home.exists", Status.OK, f"{home.root} exists")
+    if os.path.lexists(home.root):
+        return Check("home.exists", Status.FAIL, f"{home.root} is not a directory", "remove it")
+    return Check(
+        "home.exists",
+        Status.WARN,
+        f"{home.root} does not exist yet",
+        "`stockade serve` creates it (or `stockade doctor --fix`)",
+    )
+
+
+def check_home_perms(home: Home) -> Check:
+    if not os.path.lexists(home.root):
+        return Check("home.perms", Status.OK, "nothing to check until the home exists")
+    problems = home.problems()
+    if not problems:
+        return Check("home.perms", Status.OK, "private to you (directory 0700, files 0600)")
+    return Check(
+        "home.perms",
+        Status.FAIL,
+        "; ".join(f"{problem.path} {problem.problem}" for problem in problems),
+        "; ".join(dict.fromkeys(problem.fix for problem in problems)),
+    )
+
+
+def check_config(home: Home) -> Check:
+    from stockade.config import load_settings
+
+    try:
+        load_settings(home)
+    except StockadeError as exc:
+        return Check("config.valid", Status.FAIL, exc.message, exc.hint)
+    if not home.config_path.exists():
+        return Check("config.valid", Status.OK, "no stockade.toml: secure defaults apply")
+    return Check("config.valid", Status.OK, f"{home.config_path} is valid")
+
+
+def check_daemon(home: Home) -> Check:
+    from stockade.client import Client
+
+    try:
+        with Client(home.socket_path, timeout=2.0) as client:
+            health = client.request("GET", "/health")
+    except DaemonUnavailable:
+        return Check("daemon.running", Status.WARN, "not running", "stockade serve")
+    except StockadeError as exc:
+        return Check("daemon.running", Status.FAIL, exc.message, exc.hint)
+    return Check("daemon.running", Status.OK, f"running (pid {health.get('pid')})")
+
+
+def check_audit(home: Home) -> Check:
+    path = home.audit_path
+    if not path.exists():
+        return Check("audit.verify", Status.WARN, f"no audit log at {path} yet", "stockade serve")
+    import sqlite3
+
+    from stockade.audit import verify_database
+
+    try:
+        report = verify_database(path)
+    except (StockadeError, OSError, sqlite3.Error) as exc:  # damaged: report, do not crash
+        return Check("audit.verify", Status.FAIL, f"cannot verify {path}: {exc}", None)
+    if report.ok:
+        return Check("audit.verify", Status.OK, f"{report.checked} events, hash chain intact")
+    return Check(
+        "audit.verify",
+        Status.FAIL,
+        f"hash chain broken at seq {report.first_bad_seq}: {report.problem}",
+        "stockade audit verify; keep a copy of the database for investigation",
+    )
+
+
+CHECKS: tuple[Callable[[Home], Check], ...] = (
+    check_home_exists,
+    check_home_perms,
+    check_config,
+    check_daemon,
+    check_audit,
+)
+
+
+def repair(home: Home) -> list[str]:
+    """Create a missing home and tighten modes; returns what was changed."""
+    changed: list[str] = []
+    if not os.path.lexists(home.root):
+        home.ensure()
+        changed.append(f"mkdir -m 0700 {home.root}")
+    changed.extend(home.fix_permissions())
+    return changed
+
+
+def doctor(
+    ctx: typer.Context,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Create the home and repair its permissions first.")
+    ] = False,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Check the home, configuration, daemon and audit log. Exit 1 if any check fails."""
+    home = state(ctx).home
+    fixed = repair(home) if fix else []
+    checks = [run(home) for run in CHECKS]
+    failed = any(check.status is Status.FAIL for check in checks)
+    if json_out:
+        output.emit_json(
+            {"ok": not failed, "fixed": fixed, "checks": [check.to_json() for check in checks]}
+        )
+    else:
+        _render(checks, fixed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _render(checks: list[Check], fixed: list[str]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = output.stdout()
+    for change in fixed:
+        console.print(Text(f"fixed: {change}", style="green"), soft_wrap=True)
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(overflow="fold")
+    for check in checks:
+        message = Text(check.message)
+        if check.fix and check.status is not Status.OK:
+            message.append(f"\nfix: {check.fix}", style="dim")
+        table.add_row(output.status_text(check.status.value), check.id, message)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(doctor)

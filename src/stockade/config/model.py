@@ -1,0 +1,148 @@
+"""The configuration schema: what ``stockade.toml`` and ``.stockade.toml`` may say.
+
+Pydantic models with ``extra="forbid"`` so that a misspelt key is an error, not a
+silently ignored setting. Every default is the secure choice. The JSON schema
+published in ``docs/config.schema.json`` is generated from these classes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from stockade.decision import Verdict
+
+
+class Level(StrEnum):
+    """How much each zone of risk is trusted; ``never`` is denied at every level."""
+
+    PERMISSIVE = "permissive"
+    STANDARD = "standard"
+    STRICT = "strict"
+    PARANOID = "paranoid"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class Profile(StrEnum):
+    """Which canonical actions exist at all for an agent (tools outside it are denied)."""
+
+    READ_ONLY = "read-only"
+    CODING = "coding"
+    FULL = "full"
+
+    @property
+    def rank(self) -> int:
+        return list(Profile).index(self)
+
+
+Pattern = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolLists(_Strict):
+    """Tool names, canonical actions (``fs.write``), groups (``group:fs``) or globs."""
+
+    allow: list[Pattern] = Field(default_factory=list, description="Tools made available.")
+    ask: list[Pattern] = Field(default_factory=list, description="Tools that always ask.")
+    deny: list[Pattern] = Field(default_factory=list, description="Tools that are denied.")
+
+
+class Rule(_Strict):
+    """A fine-grained rule; every condition given must match. deny > ask > allow."""
+
+    id: str | None = Field(None, max_length=200, description="Shown in decisions.")
+    verdict: Verdict
+    action: Pattern | None = Field(None, description="Canonical action, group or glob.")
+    tool: Pattern | None = Field(None, description="Tool-name glob (mcp__github__*).")
+    command: Pattern | None = Field(
+        None, description="Command prefix, word by word ('git push' matches 'git push -f')."
+    )
+    path: Pattern | None = Field(
+        None, description="Path glob; relative globs are anchored at the project root."
+    )
+    domain: Pattern | None = Field(None, description="Host, or *.example.com for subdomains.")
+    reason: str | None = Field(None, max_length=1000)
+
+    @field_validator("command")
+    @classmethod
+    def _command_has_words(cls, value: str | None) -> str | None:
+        if value is not None and not value.split():
+            raise ValueError("command prefix must contain at least one word")
+        return value
+
+    def has_condition(self) -> bool:
+        return any((self.action, self.tool, self.command, self.path, self.domain))
+
+
+class Network(_Strict):
+    allow_domains: list[Pattern] = Field(
+        default_factory=list, description="Hosts fetched without asking (*.example.com ok)."
+    )
+    deny_domains: list[Pattern] = Field(default_factory=list, description="Hosts never fetched.")
+    allow_http: bool = Field(False, description="Permit plain http:// URLs.")
+
+
+class Credentials(_Strict):
+    patterns: list[Pattern] = Field(
+        default_factory=list,
+        description="Extra gitignore-style credential patterns (added to the defaults).",
+    )
+
+
+class PolicyOverride(_Strict):
+    """Settings that an agent or project override may change; unset means inherit."""
+
+    level: Level | None = None
+    profile: Profile | None = None
+    workspace_only_writes: bool | None = None
+    tools: ToolLists = Field(default_factory=ToolLists)
+    rules: list[Rule] = Field(default_factory=list)
+    network: Network = Field(default_factory=Network)
+    credentials: Credentials = Field(default_factory=Credentials)
+
+
+class AuditSettings(_Strict):
+    redact_patterns: list[Pattern] = Field(
+        default_factory=list, description="Extra regexes whose matches are redacted."
+    )
+
+
+class Settings(_Strict):
+    """The whole of ``$STOCKADE_HOME/stockade.toml``."""
+
+    level: Level = Field(Level.STANDARD, description="Security level: zone -> verdict.")
+    profile: Profile = Field(Profile.CODING, description="Which tools exist at all.")
+    workspace_only_writes: bool = Field(
+        True, description="Deny file writes outside the project root."
+    )
+    tools: ToolLists = Field(default_factory=ToolLists)
+    rules: list[Rule] = Field(default_factory=list)
+    network: Network = Field(default_factory=Network)
+    credentials: Credentials = Field(default_factory=Credentials)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    agents: dict[str, PolicyOverride] = Field(
+        default_factory=dict, description="Overrides per agent name."
+    )
+    projects: dict[str, PolicyOverride] = Field(
+        default_factory=dict, description="Overrides per absolute project path."
+    )
+
+    @field_validator("projects")
+    @classmethod
+    def _absolute_project_paths(cls, value: dict[str, PolicyOverride]) -> dict[str, PolicyOverride]:
+        for path in value:
+            if not path.startswith(("/", "~")):
+                raise ValueError(f"project path {path!r} must be absolute")
+        return value
+
+
+class ProjectFile(PolicyOverride):
+    """A project's ``.stockade.toml``: may only tighten policy unless the user trusts it."""

@@ -1,0 +1,277 @@
+"""The Starlette application: the routes of ``docs/api.md`` over the pipeline and the store.
+
+Routes stay thin: read the body within limits, validate it, call the pipeline or the
+store, render JSON. Two pure ASGI middlewares wrap them: one refuses any API version
+but v1 (by path or by ``Stockade-API-Version`` header) before a route runs, the other
+turns an unexpected exception into a 500 ``internal`` error whose log line carries
+the exception's type and stack but not its message (which may quote a tool input).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from stockade import __version__
+from stockade.audit import verify_database
+from stockade.daemon.limits import Limits, read_body
+from stockade.daemon.pipeline import Pipeline
+from stockade.daemon.problems import (
+    INTERNAL,
+    ApiProblem,
+    log_unexpected,
+    on_api_problem,
+    on_http_exception,
+)
+from stockade.daemon.schemas import (
+    EmptyBody,
+    EventsQuery,
+    PromptBody,
+    PurgeBody,
+    ToolCallBody,
+    parse_body,
+    parse_query,
+)
+from stockade.decision import Zone
+from stockade.errors import ConfigError
+from stockade.home import Home
+from stockade.policy.actions import ALL_ACTIONS, GROUPS, HARNESSES
+
+API_VERSION = "1"
+SUPPORTED_API_VERSIONS = ("v1",)
+LEVELS = ("permissive", "standard", "strict", "paranoid")
+PROFILES = ("read-only", "coding", "full")
+FEATURES = ("decide", "check", "prompt-screening", "audit")
+_VERSIONED_PATH = re.compile(r"^/api/(?P<version>[^/]+)(?:/|$)")
+
+
+@dataclass(slots=True)
+class DaemonContext:
+    """What the routes need from the running daemon, passed in explicitly."""
+
+    home: Home
+    pipeline: Pipeline
+    limits: Limits
+    request_stop: Callable[[], None]
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class Api:
+    """The route handlers, bound to one daemon's context."""
+
+    def __init__(self, ctx: DaemonContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.pipeline.store
+
+    async def _body(self, request: Request) -> bytes:
+        return await read_body(request, self.ctx.limits)
+
+    async def health(self, request: Request) -> JSONResponse:
+        uptime = round(time.monotonic() - self.ctx.started_at, 3)
+        return JSONResponse({"status": "ok", "pid": os.getpid(), "uptime_s": uptime})
+
+    async def version(self, request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "version": __version__,
+                "api": SUPPORTED_API_VERSIONS[-1],
+                "supported_api_versions": list(SUPPORTED_API_VERSIONS),
+            }
+        )
+
+    async def capabilities(self, request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "harnesses": list(HARNESSES),
+                "actions": list(ALL_ACTIONS),
+                "groups": sorted(GROUPS),
+                "zones": [zone.label for zone in Zone],
+                "levels": list(LEVELS),
+                "profiles": list(PROFILES),
+                "features": list(FEATURES),
+                "limits": {"max_body_bytes": self.ctx.limits.max_body_bytes},
+            }
+        )
+
+    async def decide(self, request: Request) -> JSONResponse:
+        body = parse_body(ToolCallBody, await self._body(request))
+        return JSONResponse(await self.ctx.pipeline.decide(body))
+
+    async def check(self, request: Request) -> JSONResponse:
+        body = parse_body(ToolCallBody, await self._body(request))
+        return JSONResponse(self.ctx.pipeline.check(body))
+
+    async def screen_prompt(self, request: Request) -> JSONResponse:
+        body = parse_body(PromptBody, await self._body(request))
+        return JSONResponse(await self.ctx.pipeline.screen_prompt(body))
+
+    async def policy(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.ctx.pipeline.service.effective_policy())
+
+    async def reload(self, request: Request) -> JSONResponse:
+        parse_body(EmptyBody, await self._body(request), empty_ok=True)
+        try:
+            config_hash = await self.ctx.pipeline.reload()
+        except ConfigError as exc:
+            raise ApiProblem(422, "invalid_config", exc.message, exc.hint) from None
+        return JSONResponse({"reloaded": True, "config_hash": config_hash})
+
+    async def shutdown(self, request: Request) -> JSONResponse:
+        parse_body(EmptyBody, await self._body(request), empty_ok=True)
+        # Stop only once the answer is out, so the caller learns the stop was accepted.
+        stop = BackgroundTask(self.ctx.request_stop)
+        return JSONResponse({"stopping": True}, status_code=202, background=stop)
+
+    async def events(self, request: Request) -> JSONResponse:
+        query = parse_query(EventsQuery, dict(request.query_params))
+        events = await asyncio.to_thread(
+            self.store.query,
+            after=query.after,
+            limit=query.limit,
+            kind=query.kind,
+            session=query.session,
+            since=_iso(query.since),
+            until=_iso(query.until),
+            descending=query.order == "desc",
+        )
+        # The store's cursor works both ways: pass the last seq seen back as ``after``.
+        next_after = events[-1].seq if events else query.after
+        return JSONResponse(
+            {"events": [event.to_json() for event in events], "next_after": next_after}
+        )
+
+    async def event(self, request: Request) -> JSONResponse:
+        seq: int = request.path_params["seq"]
+        event = self.store.get(seq)
+        if event is None:
+            raise ApiProblem(404, "not_found", f"no audit event with seq {seq}")
+        return JSONResponse(event.to_json())
+
+    async def head(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.store.head().to_json())
+
+    async def verify(self, request: Request) -> JSONResponse:
+        parse_body(EmptyBody, await self._body(request), empty_ok=True)
+        report = await asyncio.to_thread(verify_database, self.ctx.home.audit_path)
+        return JSONResponse(report.to_json())
+
+    async def purge(self, request: Request) -> JSONResponse:
+        body = parse_body(PurgeBody, await self._body(request))
+        if not body.confirm:
+            raise ApiProblem(
+                400,
+                "confirmation_required",
+                "purging audit events cannot be undone",
+                'send "confirm": true to purge',
+            )
+        result = await asyncio.to_thread(self.store.purge_before, body.before.isoformat())
+        return JSONResponse({"purged": result.purged, "base_seq": result.base_seq})
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+class ApiVersionGate:
+    """Refuse requests for another API version before any route sees them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = _version_problem(scope)
+            if problem is not None:
+                await problem.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _version_problem(scope: Scope) -> ApiProblem | None:
+    supported = ", ".join(SUPPORTED_API_VERSIONS)
+    match = _VERSIONED_PATH.match(scope["path"])
+    if match and match["version"] not in SUPPORTED_API_VERSIONS:
+        requested = match["version"][:20]
+        return _unsupported(f"API version {requested!r} is not supported; supported: {supported}")
+    for name, value in scope["headers"]:
+        if name == b"stockade-api-version" and value.strip() != API_VERSION.encode():
+            requested = value.decode("latin-1")[:20]
+            return _unsupported(
+                f"Stockade-API-Version {requested!r} is not supported; supported: {supported}"
+            )
+    return None
+
+
+def _unsupported(message: str) -> ApiProblem:
+    return ApiProblem(
+        400,
+        "unsupported_api_version",
+        message,
+        "upgrade the client or the daemon so that both speak v1",
+        close=True,
+    )
+
+
+class CatchAll:
+    """Any exception a route lets escape becomes 500 ``internal``, never a verdict."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log_unexpected(scope["method"], scope["path"], exc)
+            if not started:
+                await INTERNAL.response()(scope, receive, send)
+
+
+def create_app(ctx: DaemonContext) -> Starlette:
+    api = Api(ctx)
+    v1 = "/api/v1"
+    routes = [
+        Route(f"{v1}/health", api.health, methods=["GET"]),
+        Route(f"{v1}/version", api.version, methods=["GET"]),
+        Route(f"{v1}/capabilities", api.capabilities, methods=["GET"]),
+        Route(f"{v1}/decide", api.decide, methods=["POST"]),
+        Route(f"{v1}/check", api.check, methods=["POST"]),
+        Route(f"{v1}/prompts/screen", api.screen_prompt, methods=["POST"]),
+        Route(f"{v1}/policy", api.policy, methods=["GET"]),
+        Route(f"{v1}/reload", api.reload, methods=["POST"]),
+        Route(f"{v1}/shutdown", api.shutdown, methods=["POST"]),
+        Route(f"{v1}/audit/events", api.events, methods=["GET"]),
+        Route(f"{v1}/audit/events/{{seq:int}}", api.event, methods=["GET"]),
+        Route(f"{v1}/audit/head", api.head, methods=["GET"]),
+        Route(f"{v1}/audit/verify", api.verify, methods=["POST"]),
+        Route(f"{v1}/audit/purge", api.purge, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(CatchAll), Middleware(ApiVersionGate)],
+        exception_handlers={ApiProblem: on_api_problem, HTTPException: on_http_exception},
+    )

@@ -1,0 +1,151 @@
+"""The request bodies of API v1, validated at the edge and nowhere else.
+
+Unknown fields are errors (a misspelled ``project_rot`` must not silently widen
+what a call is judged against), types are strict (``"cwd": 1`` is not coerced),
+and paths must be absolute. Validation errors name the field and the problem but
+never the value: a rejected ``tool_input`` may well hold a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+from stockade.daemon.problems import ApiProblem
+from stockade.policy.actions import HARNESSES
+from stockade.request import PromptSubmission, ToolCall
+
+MAX_PROMPT_CHARS = 256 * 1024
+
+
+def _known_harness(value: str) -> str:
+    if value not in HARNESSES:
+        raise ValueError(f"unknown harness; valid: {', '.join(HARNESSES)}")
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    if not value.startswith("/") or "\x00" in value:
+        raise ValueError("must be an absolute path without NUL bytes")
+    return value
+
+
+Harness = Annotated[str, AfterValidator(_known_harness)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_absolute_path)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ToolCallBody(_Body):
+    """``POST /decide`` and ``/check``: one tool call as a harness adapter normalized it."""
+
+    harness: Harness
+    session_id: Name
+    tool_name: Name
+    tool_input: dict[str, Any]
+    cwd: AbsolutePath
+    project_root: AbsolutePath | None = None
+    agent: Name | None = None
+
+    def to_call(self) -> ToolCall:
+        return ToolCall(
+            harness=self.harness,
+            session_id=self.session_id,
+            tool_name=self.tool_name,
+            tool_input=self.tool_input,
+            cwd=self.cwd,
+            project_root=self.project_root,
+            agent=self.agent,
+        )
+
+
+class PromptBody(_Body):
+    """``POST /prompts/screen``: a submitted prompt, screened and never stored."""
+
+    harness: Harness
+    session_id: Name
+    prompt: Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
+    cwd: AbsolutePath
+    project_root: AbsolutePath | None = None
+    agent: Name | None = None
+
+    def to_submission(self) -> PromptSubmission:
+        return PromptSubmission(
+            harness=self.harness,
+            session_id=self.session_id,
+            prompt=self.prompt,
+            cwd=self.cwd,
+            project_root=self.project_root,
+            agent=self.agent,
+        )
+
+
+class PurgeBody(_Body):
+    """``POST /audit/purge``: destructive, so ``confirm`` must be spelled out."""
+
+    before: AwareDatetime
+    confirm: bool = False
+
+
+class EmptyBody(_Body):
+    """Control routes (``/reload``, ``/shutdown``, ``/audit/verify``) take ``{}`` or nothing."""
+
+
+class EventsQuery(BaseModel):
+    """Query string of ``GET /audit/events``; lax, since query values are all strings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: int = Field(default=0, ge=0)
+    limit: int = Field(default=100, ge=1, le=1000)
+    kind: Name | None = None
+    session: Name | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    order: Literal["asc", "desc"] = "asc"
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_body(model: type[Model], raw: bytes, *, empty_ok: bool = False) -> Model:
+    """Validate ``raw`` JSON as ``model``: 400 for non-JSON, 422 for schema violations."""
+    if not raw and empty_ok:
+        raw = b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _problem(exc, "the request body does not match the schema") from None
+
+
+def parse_query(model: type[Model], params: dict[str, str]) -> Model:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise _problem(exc, "the query string does not match the schema") from None
+
+
+def _problem(exc: ValidationError, message: str) -> ApiProblem:
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    for error in errors:
+        if error["type"] == "json_invalid":
+            return ApiProblem(400, "invalid_json", "the request body is not valid JSON")
+        if not error["loc"] and error["type"] in ("model_type", "model_attributes_type"):
+            return ApiProblem(400, "invalid_json", "the request body is not a JSON object")
+    details = [
+        {"loc": [str(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
+        for error in errors
+    ]
+    fields = ", ".join(".".join(d["loc"]) or "(body)" for d in details)
+    return ApiProblem(422, "invalid_request", f"{message}: {fields}", "see docs/api.md", details)

@@ -1,0 +1,188 @@
+"""The decision engine: one normalized call + session state in, a decision out.
+
+Pure and synchronous: the only outside access is the injected :class:`PathResolver`
+(symlinks must be followed to judge a path). The steps, in order:
+
+1. canonical action, then the profile and the ``tools`` lists (deny > ask > allow);
+2. the action's inspector splits the call into subjects with findings (guards);
+3. rules are matched per subject; an allow rule covers only its own subject;
+4. data-flow: a session holding a credential may not reach a network, DNS,
+   clipboard or external sink, nor write outside the project — denied, for the
+   rest of the session;
+5. every finding not covered by an allow rule is mapped through the security
+   level; the most restrictive verdict wins, and ``never`` is always deny.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from stockade.decision import Decision, Verdict, Zone
+from stockade.policy.actions import canonicalize
+from stockade.policy.compile import CompiledPolicy
+from stockade.policy.findings import Analysis, Finding
+from stockade.policy.inspect import INSPECTORS, Context
+from stockade.policy.paths import PathResolver
+from stockade.policy.state import Outcome, PromptScreening, SessionState
+from stockade.policy.zones import zone_verdict
+from stockade.request import PromptSubmission, ToolCall
+
+FLOW_SINKS = ("network", "dns", "clipboard", "external")
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdicts:
+    """Findings sorted by the verdict they carry once rules and level applied."""
+
+    denies: list[Finding]
+    asks: list[Finding]
+    allows: list[Finding]
+
+
+class Engine:
+    """Decides calls against one compiled policy."""
+
+    def __init__(self, policy: CompiledPolicy, resolver: PathResolver) -> None:
+        self.policy = policy
+        self.resolver = resolver
+
+    def decide(self, call: ToolCall, state: SessionState) -> Outcome:
+        canonical = canonicalize(call.harness, call.tool_name)
+        action = canonical.action
+        cwd = self.resolver.resolve(call.cwd, "/")
+        root = self.resolver.resolve(call.root, "/")
+        ctx = Context(call, action, self.policy, self.resolver, cwd, root)
+        analysis = Analysis()
+        INSPECTORS[action](ctx, analysis)
+        verdicts = _Verdicts([], [], [])
+        self._tool_lists(call.tool_name, action, verdicts)
+        self._rules_and_findings(analysis, verdicts)
+        self._data_flow(state, analysis, verdicts)
+        zone = max((f.zone for s in analysis.subjects for f in s.findings), default=Zone.SAFE)
+        decision = self._verdict(verdicts, zone, action)
+        new_state = state
+        if decision.verdict is not Verdict.DENY:
+            for source in analysis.credential_sources:
+                new_state = new_state.with_credential(source)
+        return Outcome(decision, new_state)
+
+    def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
+        digest = hashlib.sha256(submission.prompt.encode("utf-8", "surrogatepass")).hexdigest()
+        pattern = self.policy.credentials.find_in_text(submission.prompt)
+        if pattern is None:
+            return PromptScreening(Verdict.ALLOW, "no credential reference", None, digest)
+        return PromptScreening(
+            Verdict.DENY,
+            f"the prompt references a credential path (matches {pattern!r}); it was not sent",
+            pattern,
+            digest,
+        )
+
+    def _tool_lists(self, tool: str, action: str, verdicts: _Verdicts) -> None:
+        policy = self.policy
+        denied = policy.tools_deny.match(tool, action)
+        if denied is not None:
+            verdicts.denies.append(
+                Finding(Zone.NEVER, f"tools.deny:{denied}", f"{tool} is denied by tools.deny ({denied})")
+            )
+        asked = policy.tools_ask.match(tool, action)
+        if asked is not None:
+            verdicts.asks.append(
+                Finding(Zone.SAFE, f"tools.ask:{asked}", f"{tool} always asks (tools.ask: {asked})")
+            )
+        if action not in policy.profile_actions and policy.tools_allow.match(tool, action) is None:
+            profile = policy.spec.profile.value
+            verdicts.denies.append(
+                Finding(
+                    Zone.NEVER,
+                    f"profile:{profile}",
+                    f"{tool} ({action}) is not available in profile {profile!r}; "
+                    "add it to tools.allow to enable it",
+                )
+            )
+
+    def _rules_and_findings(self, analysis: Analysis, verdicts: _Verdicts) -> None:
+        level = self.policy.spec.level
+        for subject in analysis.subjects:
+            matched = self.policy.rules.match(subject.facts)
+            allow_rule: str | None = None
+            for named in matched:
+                rule = named.rule
+                reason = rule.reason or f"rule {named.rule_id}"
+                finding = Finding(Zone.SAFE, f"rule:{named.rule_id}", reason, rule.verdict)
+                if rule.verdict is Verdict.DENY:
+                    verdicts.denies.append(finding)
+                elif rule.verdict is Verdict.ASK:
+                    verdicts.asks.append(finding)
+                elif allow_rule is None:
+                    allow_rule = named.rule_id
+                    verdicts.allows.append(finding)
+            for finding in subject.findings:
+                if finding.denies:
+                    verdicts.denies.append(finding)
+                elif allow_rule is not None:
+                    continue
+                elif finding.verdict is Verdict.ASK:
+                    verdicts.asks.append(finding)
+                else:
+                    by_level = zone_verdict(level, finding.zone)
+                    if by_level is Verdict.DENY:
+                        verdicts.denies.append(finding)
+                    elif by_level is Verdict.ASK:
+                        verdicts.asks.append(finding)
+
+    def _data_flow(self, state: SessionState, analysis: Analysis, verdicts: _Verdicts) -> None:
+        sources = list(state.credential_sources) + analysis.credential_sources
+        if not sources:
+            return
+        origin = sources[0].split(":", 1)[-1]
+        for sink in FLOW_SINKS:
+            if sink in analysis.sinks:
+                verdicts.denies.append(
+                    Finding(
+                        Zone.NEVER,
+                        f"flow:credential-then-{sink}",
+                        f"this session read a credential ({origin}); a {sink} call could "
+                        "exfiltrate it, so it is blocked for the rest of the session",
+                    )
+                )
+                return
+        if analysis.writes_outside:
+            verdicts.denies.append(
+                Finding(
+                    Zone.NEVER,
+                    "flow:credential-then-write-outside",
+                    f"this session read a credential ({origin}); writing outside the project "
+                    f"({analysis.writes_outside[0]}) is blocked for the rest of the session",
+                )
+            )
+
+    def _verdict(self, verdicts: _Verdicts, zone: Zone, action: str) -> Decision:
+        if verdicts.denies:
+            first = max(verdicts.denies, key=_deny_priority)
+            return Decision(Verdict.DENY, first.reason, first.rule_id, max(zone, first.zone), action)
+        if verdicts.asks:
+            first = max(verdicts.asks, key=lambda f: f.zone)
+            return Decision(Verdict.ASK, first.reason, first.rule_id, zone, action)
+        if verdicts.allows:
+            rule = verdicts.allows[0]
+            return Decision(Verdict.ALLOW, rule.reason, rule.rule_id, zone, action)
+        level = self.policy.spec.level.value
+        return Decision(
+            Verdict.ALLOW, f"zone {zone.label} is allowed at level {level}", f"zone:{zone.label}", zone, action
+        )
+
+
+def _deny_priority(finding: Finding) -> tuple[int, int]:
+    """Report the most telling deny: catastrophic first, then flows and guards, then rules."""
+    rule_id = finding.rule_id
+    if rule_id.startswith("flow:"):
+        rank = 3
+    elif finding.zone is Zone.NEVER and not rule_id.startswith(("tools.", "profile:")):
+        rank = 4
+    elif rule_id.startswith("guard:"):
+        rank = 2
+    else:
+        rank = 1
+    return rank, int(finding.zone)

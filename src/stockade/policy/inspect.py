@@ -1,0 +1,311 @@
+"""Inspectors: one per canonical action, turning tool input into findings.
+
+This is the engine's extension point: a new action gets a new inspector in
+:data:`INSPECTORS`, not a branch in the engine. Inspectors never decide; they say
+what a call touches and how risky each part is.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.decision import Verdict, Zone
+from stockade.policy import actions as A
+from stockade.policy.commands import analyze
+from stockade.policy.compile import CompiledPolicy
+from stockade.policy.findings import Analysis, Finding, Subject
+from stockade.policy.paths import PathResolver, is_within, protected_reason
+from stockade.policy.rules import CallFacts
+from stockade.policy.shell import parse
+from stockade.request import ToolCall
+
+_DISCARD_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+_TEMP_ROOTS = ("/tmp", "/var/tmp")
+_URL = re.compile(r"""\b[a-z][a-z0-9+.-]*://[^\s"'<>`]+""", re.IGNORECASE)
+_PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to): (.+?)\s*$", re.M)
+# `stockade` subcommands an agent may run; anything else could switch the guard off.
+_SELF_READ_ONLY = frozenset({"status", "check", "policy", "version", "--version", "--help"})
+_KILLERS = frozenset({"kill", "pkill", "killall"})
+_PATH_KEYS = ("file_path", "path", "absolute_path", "notebook_path", "dir_path", "directory")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What an inspector needs besides the call: the policy and resolved locations."""
+
+    call: ToolCall
+    action: str
+    policy: CompiledPolicy
+    resolver: PathResolver
+    cwd: str
+    root: str
+
+    def subject(self, analysis: Analysis, **facts: Any) -> Subject:
+        subject = Subject(CallFacts(self.call.tool_name, self.action, **facts))
+        analysis.subjects.append(subject)
+        return subject
+
+    def resolve(self, raw: str, base: str, subject: Subject) -> str | None:
+        try:
+            return self.resolver.resolve(raw, base)
+        except (ValueError, OSError) as exc:
+            subject.findings.append(
+                Finding(Zone.NEVER, "guard:path-invalid", f"unusable path: {exc}", Verdict.DENY)
+            )
+            return None
+
+
+Inspector = Callable[[Context, Analysis], None]
+
+
+def judge_read(ctx: Context, path: str, subject: Subject, analysis: Analysis) -> None:
+    """Findings for reading the resolved ``path``."""
+    if path == ctx.policy.stockade_home or is_within(path, ctx.policy.stockade_home):
+        subject.findings.append(
+            Finding(Zone.NEVER, "guard:stockade-home", f"reads Stockade's own files: {path}")
+        )
+        return
+    pattern = ctx.policy.credentials.match(path)
+    if pattern is not None:
+        analysis.credential_sources.append(f"{pattern}:{path}")
+        subject.findings.append(
+            Finding(Zone.MACHINE, "guard:credential-read", f"reads a credential ({pattern}): {path}")
+        )
+    elif is_within(path, ctx.root):
+        subject.findings.append(Finding(Zone.SAFE, "guard:read", f"reads {path}"))
+    else:
+        subject.findings.append(
+            Finding(Zone.WORKSPACE, "guard:read-outside-project", f"reads outside the project: {path}")
+        )
+
+
+def judge_write(ctx: Context, path: str, subject: Subject, analysis: Analysis) -> None:
+    """Findings for writing, creating or deleting the resolved ``path``."""
+    if path in _DISCARD_TARGETS or path.startswith("/dev/fd/"):
+        return
+    policy = ctx.policy
+    protected = protected_reason(path, home=policy.home, stockade_home=policy.stockade_home)
+    if protected is not None:
+        subject.findings.append(
+            Finding(Zone.NEVER, "guard:protected-config", f"writes {protected}: {path}")
+        )
+        return
+    inside = is_within(path, ctx.root)
+    if not inside and not any(is_within(path, temp) for temp in _TEMP_ROOTS):
+        analysis.writes_outside.append(path)
+        verdict = Verdict.DENY if policy.spec.workspace_only_writes else None
+        subject.findings.append(
+            Finding(
+                Zone.MACHINE,
+                "guard:write-outside-project",
+                f"writes outside the project ({ctx.root}): {path}",
+                verdict,
+            )
+        )
+    pattern = policy.credentials.match(path)
+    if pattern is not None:
+        subject.findings.append(
+            Finding(Zone.MACHINE, "guard:credential-write", f"writes a credential ({pattern}): {path}")
+        )
+    elif inside:
+        subject.findings.append(Finding(Zone.WORKSPACE, "guard:write", f"writes {path}"))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _input_paths(tool_input: Mapping[str, Any]) -> list[str]:
+    paths = [tool_input[key] for key in _PATH_KEYS if isinstance(tool_input.get(key), str)]
+    many = tool_input.get("paths")
+    if isinstance(many, list):
+        paths.extend(item for item in many if isinstance(item, str))
+    return paths
+
+
+def inspect_fs_read(ctx: Context, analysis: Analysis) -> None:
+    paths = _input_paths(ctx.call.tool_input) or [ctx.cwd]
+    for raw in paths:
+        subject = ctx.subject(analysis)
+        path = ctx.resolve(raw, ctx.cwd, subject)
+        if path is not None:
+            subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=(path,))
+            judge_read(ctx, path, subject, analysis)
+
+
+def inspect_fs_search(ctx: Context, analysis: Analysis) -> None:
+    tool_input = ctx.call.tool_input
+    roots = _input_paths(tool_input) or [ctx.cwd]
+    patterns = [tool_input[k] for k in ("pattern", "glob", "include") if isinstance(tool_input.get(k), str)]
+    for raw_root in roots:
+        subject = ctx.subject(analysis)
+        root = ctx.resolve(raw_root, ctx.cwd, subject)
+        if root is None:
+            continue
+        # The search root, anything directly in it, and path-shaped patterns under it.
+        candidates = [root, root.rstrip("/") + "/*"]
+        candidates += [ctx.resolver.resolve(p, root) for p in patterns if "/" in p or p.startswith(".")]
+        subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=tuple(candidates))
+        for path in candidates:
+            judge_read(ctx, path, subject, analysis)
+
+
+def inspect_fs_write(ctx: Context, analysis: Analysis) -> None:
+    tool_input = ctx.call.tool_input
+    paths = _input_paths(tool_input)
+    for text in _strings(tool_input):
+        if "*** Begin Patch" in text:
+            paths.extend(_PATCH_PATH.findall(text))
+    if not paths:
+        subject = ctx.subject(analysis)
+        subject.findings.append(
+            Finding(Zone.MACHINE, "guard:write-unknown-target", "a write whose target is unknown")
+        )
+        return
+    for raw in paths:
+        subject = ctx.subject(analysis)
+        path = ctx.resolve(raw, ctx.cwd, subject)
+        if path is not None:
+            subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=(path,))
+            judge_write(ctx, path, subject, analysis)
+
+
+def shell_command(tool_input: Mapping[str, Any]) -> str | None:
+    """The command line of a shell tool (Codex sends argv lists)."""
+    for key in ("command", "cmd"):
+        value = tool_input.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(part, str) for part in value):
+            return shlex.join(value)
+    return None
+
+
+def inspect_shell(ctx: Context, analysis: Analysis) -> None:
+    command = shell_command(ctx.call.tool_input)
+    if command is None:
+        subject = ctx.subject(analysis)
+        subject.findings.append(
+            Finding(Zone.NEVER, "guard:shell-no-command", "shell call without a command", Verdict.DENY)
+        )
+        return
+    base = ctx.cwd
+    workdir = ctx.call.tool_input.get("workdir") or ctx.call.tool_input.get("directory")
+    parsed = parse(command)
+    if parsed.error is not None:
+        subject = ctx.subject(analysis)
+        subject.findings.append(
+            Finding(Zone.NEVER, "guard:shell-unparsable", f"cannot parse the command: {parsed.error}", Verdict.DENY)
+        )
+    if isinstance(workdir, str):
+        base = ctx.resolve(workdir, ctx.cwd, ctx.subject(analysis)) or ctx.cwd
+    bases = [base] + _cd_targets(ctx, parsed.commands, base)
+    for facts in analyze(parsed, home=ctx.policy.home):
+        subject = ctx.subject(analysis, commands=(facts.command.argv,))
+        subject.findings.append(Finding(facts.zone, facts.rule_id, facts.reason))
+        tampering = _self_tampering(facts.command.argv)
+        if tampering is not None:
+            subject.findings.append(Finding(Zone.NEVER, "guard:self-protection", tampering))
+        analysis.sinks.update(facts.sinks)
+        paths: list[str] = []
+        for raw in facts.reads:
+            for b in bases:
+                path = ctx.resolve(raw, b, subject)
+                if path is not None:
+                    paths.append(path)
+                    judge_read(ctx, path, subject, analysis)
+        for raw in facts.writes:
+            for b in bases:
+                path = ctx.resolve(raw, b, subject)
+                if path is not None:
+                    paths.append(path)
+                    judge_write(ctx, path, subject, analysis)
+        subject.facts = CallFacts(
+            ctx.call.tool_name, ctx.action, commands=(facts.command.argv,), paths=tuple(paths)
+        )
+
+
+def _self_tampering(argv: tuple[str, ...]) -> str | None:
+    """Why ``argv`` would let an agent control Stockade itself, if it would."""
+    if not argv:
+        return None
+    name = argv[0].rsplit("/", 1)[-1]
+    if name == "stockade":
+        words = [a for a in argv[1:] if not a.startswith("--home")]
+        sub = words[0] if words else "--help"
+        if sub in _SELF_READ_ONLY and "--fix" not in words:
+            return None
+        return f"agents may not run `stockade {sub}`; only a person controls Stockade"
+    if name in _KILLERS and any("stockade" in arg for arg in argv[1:]):
+        return "agents may not signal the Stockade daemon"
+    return None
+
+
+def _cd_targets(ctx: Context, commands: Iterable[Any], base: str) -> list[str]:
+    """Directories a compound command may ``cd`` into: relative paths are judged there too."""
+    targets: list[str] = []
+    for command in commands:
+        argv = command.argv
+        if not argv or argv[0] not in ("cd", "pushd"):
+            continue
+        args = [a for a in argv[1:] if not a.startswith("-")]
+        if not args:
+            targets.append(ctx.policy.home)
+        elif command.dynamic or "\x00" in args[0]:
+            targets.append("/")
+        else:
+            try:
+                targets.append(ctx.resolver.resolve(args[0], base))
+            except (ValueError, OSError):
+                targets.append("/")
+    return targets
+
+
+def inspect_net_fetch(ctx: Context, analysis: Analysis) -> None:
+    analysis.sinks.add("network")
+    tool_input = ctx.call.tool_input
+    urls = [tool_input["url"]] if isinstance(tool_input.get("url"), str) else []
+    if not urls:
+        urls = [m.group(0) for text in _strings(tool_input) for m in _URL.finditer(text)]
+    if not urls:
+        subject = ctx.subject(analysis)
+        subject.findings.append(Finding(Zone.NETWORK, "url.none", "a fetch with no URL found"))
+        return
+    for url in urls:
+        finding = ctx.policy.urls.check(url)
+        subject = ctx.subject(analysis, hosts=(finding.host,) if finding.host else ())
+        verdict = None if finding.verdict is Verdict.ALLOW else finding.verdict
+        subject.findings.append(Finding(Zone.NETWORK, finding.rule_id, finding.reason, verdict))
+
+
+def _zone_only(zone: Zone, rule_id: str, reason: str, sinks: tuple[str, ...] = ()) -> Inspector:
+    def inspect(ctx: Context, analysis: Analysis) -> None:
+        analysis.sinks.update(sinks)
+        ctx.subject(analysis).findings.append(Finding(zone, rule_id, reason))
+
+    return inspect
+
+
+INSPECTORS: dict[str, Inspector] = {
+    A.FS_READ: inspect_fs_read,
+    A.FS_SEARCH: inspect_fs_search,
+    A.FS_WRITE: inspect_fs_write,
+    A.SHELL_EXEC: inspect_shell,
+    A.NET_FETCH: inspect_net_fetch,
+    A.NET_SEARCH: _zone_only(Zone.NETWORK, "net.search", "a web search", ("network",)),
+    A.MCP_CALL: _zone_only(Zone.EXTERNAL, "mcp.call", "an MCP tool call", ("external", "network")),
+    A.AGENT_SPAWN: _zone_only(Zone.WORKSPACE, "agent.spawn", "starts a sub-agent"),
+    A.AGENT_META: _zone_only(Zone.SAFE, "agent.meta", "agent bookkeeping"),
+    A.TOOL_UNKNOWN: _zone_only(Zone.EXTERNAL, "tool.unknown", "a tool Stockade does not know", ("external",)),
+}

@@ -1,0 +1,135 @@
+"""Resolving and locating paths: the engine's only I/O, kept behind one seam.
+
+An agent names files the way a shell would (``~/x``, ``$HOME/x``, ``../../etc``,
+a symlink in the project that points elsewhere), so every rule about paths is
+evaluated on the *resolved* path, never on the spelling. Resolution touches the
+filesystem (to follow symlinks), so it sits behind :class:`PathResolver`;
+everything else in this module is a pure string operation.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import Protocol
+
+
+class PathResolver(Protocol):
+    """Turns a path as an agent spelled it into the path the OS would open."""
+
+    def resolve(self, path: str, cwd: str) -> str:
+        """Absolute, normalized, symlinks followed (including a symlink in any parent;
+        a non-existent tail is kept lexically). Raises ``ValueError`` on a path that
+        cannot be resolved safely (NUL byte, relative ``cwd``)."""
+        ...
+
+
+def expand_home(path: str, home: str) -> str:
+    """Expand a leading ``~``, ``$HOME`` or ``${HOME}``, as the shell would.
+
+    Pure string work, so the shell classifier can use it without touching disk;
+    ``~user`` is left alone (only :class:`RealPathResolver` looks users up).
+    """
+    for prefix in ("~", "${HOME}", "$HOME"):
+        if path == prefix:
+            return home
+        if path.startswith(prefix + "/"):
+            return home.rstrip("/") + path[len(prefix) :]
+    return path
+
+
+class RealPathResolver:
+    """:class:`PathResolver` on the real filesystem, via ``os.path.realpath``.
+
+    ``realpath`` resolves every component, so a symlinked parent directory is
+    followed, a dangling link resolves to its target, and a symlink loop ends
+    instead of hanging.
+    """
+
+    __slots__ = ("_home",)
+
+    def __init__(self, home: str) -> None:
+        """``home`` is the daemon user's home, used for ``~`` and ``$HOME``."""
+        if not posixpath.isabs(home) or "\0" in home:
+            raise ValueError(f"home must be an absolute path, got {home!r}")
+        self._home = home
+
+    def resolve(self, path: str, cwd: str) -> str:
+        if "\0" in path or "\0" in cwd:
+            # The OS would truncate at the NUL and open something else than we checked.
+            raise ValueError("path contains a NUL byte")
+        if not path:
+            raise ValueError("path is empty")
+        if not posixpath.isabs(cwd):
+            # A relative cwd would make the answer depend on the daemon's own cwd.
+            raise ValueError(f"cwd must be absolute, got {cwd!r}")
+        expanded = expand_home(path, self._home)
+        if expanded.startswith("~"):
+            expanded = os.path.expanduser(expanded)
+        return os.path.realpath(posixpath.join(cwd, expanded))
+
+
+def is_within(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or below it, by whole components.
+
+    Both must be absolute and already resolved; ``/a/bc`` is not within ``/a/b``.
+    Relative input is a caller bug and raises rather than guessing.
+    """
+    if not (posixpath.isabs(path) and posixpath.isabs(root)):
+        raise ValueError(f"is_within needs absolute paths, got {path!r} and {root!r}")
+    root = root.rstrip("/")
+    path = path.rstrip("/")
+    return path == root or path.startswith(root + "/")
+
+
+_AGENT_CONFIG_DIRS = frozenset({".claude", ".codex", ".gemini"})
+_STOCKADE_FILES = frozenset({".stockade.toml", ".stockadeignore"})
+_AGENT_CONFIG_HOME_FILES = (".claude.json",)
+_SHELL_STARTUP_FILES = (
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+)
+
+
+def protected_reason(path: str, *, home: str, stockade_home: str) -> str | None:
+    """Why a write to ``path`` must be denied, or ``None`` when nothing here objects.
+
+    Writes to an agent's own configuration, to Stockade's policy, or to code that
+    runs outside the agent's view (shell startup files, git hooks) would let an
+    agent switch its guard off or persist past it. All three arguments must be
+    absolute and resolved. Names compare case-insensitively because macOS and
+    Windows filesystems do: ``.CLAUDE/settings.json`` is ``.claude/settings.json``
+    there, and over-protecting on Linux costs nothing.
+    """
+    folded = posixpath.normpath(path).casefold()
+    home_f = posixpath.normpath(home).casefold()
+    parts = folded.split("/")
+    for part in parts:
+        if part in _AGENT_CONFIG_DIRS:
+            return f"agent configuration ({part}) cannot be changed by an agent"
+        if part in _STOCKADE_FILES:
+            return f"Stockade policy ({part}) cannot be changed by an agent"
+    if is_within(folded, posixpath.normpath(stockade_home).casefold()):
+        return "the Stockade home cannot be changed by an agent"
+    if is_within(folded, posixpath.join(home_f, ".config", "stockade")):
+        return "Stockade configuration cannot be changed by an agent"
+    for name in _AGENT_CONFIG_HOME_FILES:
+        if folded == posixpath.join(home_f, name):
+            return f"agent configuration (~/{name}) cannot be changed by an agent"
+    for name in _SHELL_STARTUP_FILES:
+        if folded == posixpath.join(home_f, name):
+            return f"shell startup file (~/{name}) runs code outside the agent's view"
+    for index in range(len(parts) - 1):
+        if parts[index] != ".git":
+            continue
+        if parts[index + 1] == "hooks":
+            return "git hooks run code outside the agent's view"
+        if parts[index + 1] == "config" and index + 2 == len(parts):
+            return "git config can run code outside the agent's view (core.hooksPath, fsmonitor)"
+    return None

@@ -1,0 +1,179 @@
+"""Compiled indexes over rules, so that a decision never loops over every rule.
+
+Each rule is filed under its most selective condition — a command prefix in a word
+trie, a domain in a host/suffix table, a path glob under its literal directory, a
+tool name in a dict — and a call only tests the rules its own facts can reach.
+Candidates are then checked against *all* their conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from stockade.policy.actions import GROUPS
+from stockade.policy.globs import compile_glob, has_glob, literal_dir_prefix
+from stockade.policy.spec import NamedRule
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What a call touches, as the rule conditions see it."""
+
+    tool_name: str
+    action: str
+    commands: tuple[tuple[str, ...], ...] = ()
+    paths: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+
+
+class NameMatcher:
+    """Matches a tool by exact name, canonical action, ``group:*`` or glob."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.names: dict[str, str] = {}
+        self.actions: dict[str, str] = {}
+        globs: list[tuple[str, re.Pattern[str]]] = []
+        for pattern in patterns:
+            if pattern in GROUPS:
+                for action in GROUPS[pattern]:
+                    self.actions.setdefault(action, pattern)
+            elif has_glob(pattern):
+                globs.append((pattern, compile_glob(pattern)))
+            else:
+                self.names.setdefault(pattern, pattern)
+                if "." in pattern:
+                    self.actions.setdefault(pattern, pattern)
+        self._globs = globs
+        self._combined = re.compile("|".join(f"(?:{g.pattern})" for _, g in globs)) if globs else None
+
+    def match(self, tool_name: str, action: str) -> str | None:
+        """The pattern that matches, or ``None``."""
+        hit = self.names.get(tool_name) or self.actions.get(action)
+        if hit is not None:
+            return hit
+        if self._combined is None:
+            return None
+        for subject in (tool_name, action):
+            if self._combined.match(subject):
+                for pattern, regex in self._globs:
+                    if regex.match(subject):
+                        return pattern
+        return None
+
+
+@dataclass(slots=True)
+class _TrieNode:
+    children: dict[str, _TrieNode] = field(default_factory=dict)
+    rules: list[int] = field(default_factory=list)
+
+
+class RuleIndex:
+    """All rules of a policy, filed for lookup by the facts of a call."""
+
+    def __init__(self, rules: Sequence[NamedRule], *, project_root: str, home: str) -> None:
+        self.rules = tuple(rules)
+        self._always: list[int] = []
+        self._by_tool: dict[str, list[int]] = defaultdict(list)
+        self._tool_globs: list[int] = []
+        self._trie = _TrieNode()
+        self._hosts: dict[str, list[int]] = defaultdict(list)
+        self._suffixes: dict[str, list[int]] = defaultdict(list)
+        self._path_dirs: dict[str, list[int]] = defaultdict(list)
+        self._tool_matchers: list[NameMatcher | None] = []
+        self._path_regexes: list[re.Pattern[str] | None] = []
+        for index, named in enumerate(self.rules):
+            rule = named.rule
+            tool_patterns = [p for p in (rule.tool, rule.action) if p]
+            self._tool_matchers.append(NameMatcher(tool_patterns) if tool_patterns else None)
+            path_glob = _anchor(rule.path, project_root, home) if rule.path else None
+            self._path_regexes.append(compile_glob(path_glob) if path_glob else None)
+            if rule.command:
+                node = self._trie
+                for word in rule.command.split():
+                    node = node.children.setdefault(word, _TrieNode())
+                node.rules.append(index)
+            elif rule.domain:
+                domain = rule.domain.lower().rstrip(".")
+                if domain.startswith("*."):
+                    self._suffixes[domain[2:]].append(index)
+                else:
+                    self._hosts[domain].append(index)
+            elif path_glob:
+                self._path_dirs[literal_dir_prefix(path_glob)].append(index)
+            elif rule.tool and not has_glob(rule.tool):
+                self._by_tool[rule.tool].append(index)
+            elif tool_patterns:
+                self._tool_globs.append(index)
+            else:
+                self._always.append(index)
+
+    def match(self, facts: CallFacts) -> list[NamedRule]:
+        """Every rule whose conditions all hold for ``facts``, in definition order."""
+        candidates: set[int] = set(self._always)
+        candidates.update(self._by_tool.get(facts.tool_name, ()))
+        candidates.update(self._tool_globs)
+        for argv in facts.commands:
+            node = self._trie
+            for word in _command_words(argv):
+                child = node.children.get(word)
+                if child is None:
+                    break
+                node = child
+                candidates.update(node.rules)
+        for host in facts.hosts:
+            candidates.update(self._hosts.get(host, ()))
+            labels = host.split(".")
+            for start in range(1, len(labels)):
+                candidates.update(self._suffixes.get(".".join(labels[start:]), ()))
+        if self._path_dirs:
+            for path in facts.paths:
+                for ancestor in _ancestors(path):
+                    candidates.update(self._path_dirs.get(ancestor, ()))
+        return [self.rules[i] for i in sorted(candidates) if self._holds(i, facts)]
+
+    def _holds(self, index: int, facts: CallFacts) -> bool:
+        rule = self.rules[index].rule
+        matcher = self._tool_matchers[index]
+        if matcher is not None and matcher.match(facts.tool_name, facts.action) is None:
+            return False
+        if rule.command:
+            words = rule.command.split()
+            if not any(_command_words(argv)[: len(words)] == words for argv in facts.commands):
+                return False
+        if rule.domain and not any(_domain_matches(rule.domain, host) for host in facts.hosts):
+            return False
+        regex = self._path_regexes[index]
+        return regex is None or any(regex.match(path) for path in facts.paths)
+
+
+def _command_words(argv: tuple[str, ...]) -> list[str]:
+    if not argv:
+        return []
+    return [argv[0].rsplit("/", 1)[-1], *argv[1:]]
+
+
+def _domain_matches(pattern: str, host: str) -> bool:
+    pattern = pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def _anchor(pattern: str, project_root: str, home: str) -> str:
+    if pattern.startswith("~/"):
+        return home.rstrip("/") + pattern[1:]
+    if pattern.startswith("/"):
+        return pattern
+    return project_root.rstrip("/") + "/" + pattern
+
+
+def _ancestors(path: str) -> Iterable[str]:
+    yield "/"
+    index = path.find("/", 1)
+    while index != -1:
+        yield path[:index]
+        index = path.find("/", index + 1)
+    yield path

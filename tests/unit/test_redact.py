@@ -1,0 +1,191 @@
+"""Secrets become recognizable markers; ordinary code, hashes and ids stay untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from stockade.redact import Redactor
+
+MARKER = re.compile(r"\[REDACTED:([a-z_-]+):([0-9a-f]{8})\]")
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()
+
+
+def marker(label: str, secret: str) -> str:
+    return f"[REDACTED:{label}:{hashlib.sha256(secret.encode()).hexdigest()[:8]}]"
+
+
+SECRETS = [
+    # (text, secret that must vanish, label, what must survive)
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\nok",
+        "MIIEowIBAAKCAQEA",
+        "private-key",
+        "\nok",
+    ),
+    (
+        '{"key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}',
+        "MIIEvQIBADAN",
+        "private-key",
+        '{"key": "',
+    ),
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXkt",
+        "b3BlbnNzaC1rZXkt",
+        "private-key",
+        "",
+    ),
+    (
+        "curl -H 'Authorization: Bearer abc.def-ghi_123' https://api",
+        "abc.def-ghi_123",
+        "authorization",
+        "Authorization: Bearer ",
+    ),
+    ("authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "authorization", "Basic "),
+    ("Cookie: session=abc123; theme=dark\nnext", "session=abc123", "cookie", "\nnext"),
+    ("Set-Cookie: id=a3fWa; Expires=Wed", "id=a3fWa", "cookie", "Set-Cookie: "),
+    ("OPENAI_API_KEY=abc123xyz npm test", "abc123xyz", "env-secret", " npm test"),
+    ("export GITHUB_TOKEN=plainvalue", "plainvalue", "env-secret", "export GITHUB_TOKEN="),
+    ("MY_SECRET_KEY='two words'", "two words", "env-secret", "MY_SECRET_KEY='"),
+    ('DB_PASSWORD = "hunter2"', "hunter2", "env-secret", "DB_PASSWORD = "),
+    ('{"API_KEY": "abc\\"def"}', 'abc\\"def', "json-secret", '{"API_KEY": "'),
+    ('"x-api-key": "zzz-value"', "zzz-value", "json-secret", '"x-api-key"'),
+    ("key sk-proj-" + "a1" * 20, "sk-proj-" + "a1" * 20, "openai-key", "key "),
+    ("k=sk-ant-api03-" + "Z" * 30, "sk-ant-api03-" + "Z" * 30, "anthropic-key", "k="),
+    ("ghp_" + "A1" * 18, "ghp_" + "A1" * 18, "github-token", ""),
+    ("gho_" + "b" * 36 + " done", "gho_" + "b" * 36, "github-token", " done"),
+    ("github_pat_" + "11ABC_" * 5, "github_pat_" + "11ABC_" * 5, "github-token", ""),
+    ("id AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id", "id "),
+    ("ASIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOKMUTVV7A", "aws-access-key-id", ""),
+    (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws-secret-key",
+        "aws_secret_access_key = ",
+    ),
+    ("xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij", "slack-token", ""),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "jwt",
+        "jwt ",
+    ),
+    ("https://x.io/v1?token=abc123&page=2", "abc123", "url-param", "&page=2"),
+    ("https://x.io/?a=1&key=K3y", "K3y", "url-param", "?a=1&key="),
+    ("https://x.io/cb?access_token=tok1#frag", "tok1", "url-param", "#frag"),
+    ("https://x.io/?api_key=zz9", "zz9", "url-param", "?api_key="),
+    ("postgres://app:hunter2@db:5432/app", "hunter2", "connection-password", "@db:5432/app"),
+    ("redis://:s3cret@cache:6379", "s3cret", "connection-password", "redis://:"),
+    ("Server=db;User Id=sa;Password=Secr3t;", "Secr3t", "connection-password", "User Id=sa;"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret", "label", "kept"), SECRETS)
+def test_secret_is_replaced(
+    redactor: Redactor, text: str, secret: str, label: str, kept: str
+) -> None:
+    out = redactor.redact_text(text)
+    assert secret not in out
+    assert kept in out
+    found = MARKER.findall(out)
+    assert found and found[0][0] == label, out
+
+
+def test_marker_is_hash_of_the_secret_only(redactor: Redactor) -> None:
+    assert redactor.redact_text("PASSWORD=hunter2") == "PASSWORD=" + marker("env-secret", "hunter2")
+    assert redactor.redact_text("a PASSWORD=x b PASSWORD=x").count(marker("env-secret", "x")) == 2
+
+
+ORDINARY = [
+    "token = get_token()\npassword = getpass()",
+    "headers = {'Authorization': f'Bearer {token}'}",
+    'headers["Authorization"] = "Bearer " + token',
+    "API_TOKEN = os.environ['API_TOKEN']",
+    "export API_TOKEN=$API_TOKEN; DB_PASSWORD=${DB_PASSWORD}",
+    "MAX_TOKENS=4096 max_tokens: 100 tokenizer=bpe",
+    "def connect(password: str, api_key: str | None = None) -> None: ...",
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b (HEAD -> main)",
+    "request-id 123e4567-e89b-12d3-a456-426614174000",
+    '"integrity": "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7'
+    'kxvUdBeoGlODJ6+SfaPg=="',
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "cargo build --target-dir task-runner-build-artifact-cache-v2 && disk-usage-reporter",
+    "git clone git@github.com:org/repo.git https://github.com/org/repo",
+    "http://localhost:8080/path@v2 and ssh://host:22",
+    "if (!session.cookie) { return authorization.check(); }",
+    '{"max_tokens": "100", "tokens": "5", "secretary": "bob"}',
+    "AKIA is a prefix; ASIAN food; eyJ alone; xoxo-gossip; sk-learn",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_untouched(redactor: Redactor, text: str) -> None:
+    assert redactor.redact_text(text) == text
+
+
+def test_structured_values_redact_secret_keys_whatever_their_content(redactor: Redactor) -> None:
+    value = {
+        "password": "x",
+        "GITHUB_TOKEN": 12345,
+        "accessToken": "not-a-token-shape",
+        "x-api-key": ["a", "b"],
+        "client_secret": {"nested": True},
+        "Set-Cookie": "id=1",
+        "private_key": "k",
+        "aws_access_key": "a",
+        "authorization": "whatever",
+        "token": None,
+        "api_key": "",
+        "max_tokens": 5,
+        "tokenizer": "bpe",
+        "command": "echo sk-ant-" + "a" * 24,
+        "list": ("plain", "PASSWORD=p"),
+    }
+    out = redactor.redact(value)
+    for key in ("password", "GITHUB_TOKEN", "accessToken", "x-api-key", "client_secret"):
+        assert MARKER.fullmatch(out[key]), key
+    for key in ("Set-Cookie", "private_key", "aws_access_key", "authorization"):
+        assert MARKER.fullmatch(out[key]), key
+    assert out["token"] is None and out["api_key"] == ""
+    assert out["max_tokens"] == 5 and out["tokenizer"] == "bpe"
+    assert "sk-ant-" not in out["command"]
+    assert out["list"] == ["plain", "PASSWORD=" + marker("env-secret", "p")]
+    assert value["password"] == "x"  # the input is not modified
+
+
+def test_non_string_leaves_pass_through(redactor: Redactor) -> None:
+    assert redactor.redact([1, 2.5, True, None]) == [1, 2.5, True, None]
+
+
+def test_extra_patterns(redactor: Redactor) -> None:
+    custom = Redactor([r"ACME-[0-9]{6}", r"internal_id=(?P<v>\w+)"])
+    assert (
+        custom.redact_text("ticket ACME-123456 ok")
+        == f"ticket {marker('custom', 'ACME-123456')} ok"
+    )
+    assert custom.redact_text("internal_id=abc") == "internal_id=" + marker("custom", "abc")
+    assert custom.redact_text("PASSWORD=p") == redactor.redact_text("PASSWORD=p")
+
+
+@pytest.mark.parametrize("pattern", ["(", "x*"])
+def test_bad_extra_patterns_are_refused(pattern: str) -> None:
+    with pytest.raises(ValueError, match="pattern"):
+        Redactor([pattern])
+
+
+def test_build_log_keeps_its_shape(redactor: Redactor) -> None:
+    log = "\n".join(
+        f"[{i:04d}] Compiling crate-{i} v0.{i}.0 ({i:040x}) in 0.{i}s" for i in range(500)
+    )
+    planted = log + "\nexport NPM_TOKEN=npm_abcdefghijklmnopqrstuvwxyz0123456789\n" + log
+    out = redactor.redact_text(planted)
+    assert out == planted.replace(
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        marker("env-secret", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
+    )
