@@ -10,9 +10,9 @@ from typing import Any
 
 from stockade.decision import Decision
 from stockade.home import Home
+from stockade.policy.state import PromptScreening
 from stockade.request import PromptSubmission, ToolCall
 from stockade.service import DecisionService
-from stockade.policy.state import PromptScreening
 
 _sessions = count()
 
@@ -33,8 +33,10 @@ class Sandbox:
             self._service = DecisionService.load(self.home)
         return self._service
 
-    def configure(self, toml: str) -> None:
-        self.home.config_path.write_text(toml)
+    def configure(self, toml: str, *, writable_dirs: str = "[]") -> None:
+        # pytest's tmp_path lives under /tmp, the default scratch dir: clear it so that
+        # "outside the project" means outside.
+        self.home.config_path.write_text(f"writable_dirs = {writable_dirs}\n{toml}")
         os.chmod(self.home.config_path, 0o600)
         self._service = None
 
@@ -76,4 +78,6 @@ def make_sandbox(tmp_path: Path, monkeypatch: Any) -> Sandbox:
     monkeypatch.setenv("HOME", str(user_home))
     stockade_home = user_home / ".stockade"
     stockade_home.mkdir(mode=0o700)
-    return Sandbox(user_home=user_home, project=project, home=Home(stockade_home))
+    box = Sandbox(user_home=user_home, project=project, home=Home(stockade_home))
+    box.configure("")
+    return box

@@ -151,9 +151,7 @@ def _entry_problems(path: Path, uid: int) -> list[HomeProblem]:
     if stat.S_ISLNK(info.st_mode):
         return [HomeProblem(path, "is a symlink inside the home", f"rm {path}", fixable=False)]
     if info.st_uid != uid:
-        return [
-            HomeProblem(path, f"is owned by uid {info.st_uid}", f"rm {path}", fixable=False)
-        ]
+        return [HomeProblem(path, f"is owned by uid {info.st_uid}", f"rm {path}", fixable=False)]
     mode = stat.S_IMODE(info.st_mode)
     wanted = DIR_MODE if stat.S_ISDIR(info.st_mode) else FILE_MODE
     if stat.S_ISSOCK(info.st_mode):

@@ -87,18 +87,27 @@ class DecisionService:
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
         try:
-            return self.engine_for(submission.project_root or submission.cwd, submission.agent).screen_prompt(
-                submission
-            )
+            return self.engine_for(
+                submission.project_root or submission.cwd, submission.agent
+            ).screen_prompt(submission)
         except Exception as exc:  # fail closed: a prompt we cannot screen is blocked
             log.exception("prompt screening failed")
             digest = hashlib.sha256(submission.prompt.encode("utf-8", "surrogatepass")).hexdigest()
-            return PromptScreening(Verdict.DENY, f"screening failed: {_describe(exc)}", None, digest)
+            return PromptScreening(
+                Verdict.DENY, f"screening failed: {_describe(exc)}", None, digest
+            )
 
-    def effective_policy(self, project_root: str | None = None, agent: str | None = None) -> dict[str, Any]:
+    def effective_policy(
+        self, project_root: str | None = None, agent: str | None = None
+    ) -> dict[str, Any]:
         root = self._resolver.resolve(project_root, "/") if project_root else self._user_home
         spec = self._spec_for(root, agent)
-        return {"config_hash": self.config_hash, "project_root": root, "agent": agent, **spec.to_json()}
+        return {
+            "config_hash": self.config_hash,
+            "project_root": root,
+            "agent": agent,
+            **spec.to_json(),
+        }
 
     def reload(self) -> str:
         """Reload configuration; on ``ConfigError`` the running policy is kept."""
@@ -118,7 +127,9 @@ class DecisionService:
             return Outcome(self._deny(call, reason, "config:invalid"), state)
         except Exception as exc:
             log.exception("decision failed; denying")
-            return Outcome(self._deny(call, f"internal error: {_describe(exc)}", "error:internal"), state)
+            return Outcome(
+                self._deny(call, f"internal error: {_describe(exc)}", "error:internal"), state
+            )
 
     def _deny(self, call: ToolCall, reason: str, rule_id: str) -> Decision:
         action = canonicalize(call.harness, call.tool_name).action

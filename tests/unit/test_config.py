@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.config import TrustStore, settings_json_schema
 from stockade.decision import Verdict
 from stockade.errors import ConfigError
 from stockade.service import DecisionService
-from tests.engine_support import Sandbox, make_sandbox
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def write_project_file(box: Sandbox, toml: str) -> None:
 
 
 def test_project_file_can_tighten(box: Sandbox) -> None:
-    write_project_file(box, '[[rules]]\nverdict = "deny"\ncommand = "npm publish"\n[tools]\nask = ["Write"]\n')
+    write_project_file(
+        box, '[[rules]]\nverdict = "deny"\ncommand = "npm publish"\n[tools]\nask = ["Write"]\n'
+    )
     assert box.bash("npm publish").verdict is Verdict.DENY
     write = box.decide("Write", {"file_path": str(box.project / "a.txt"), "content": ""})
     assert write.verdict is Verdict.ASK

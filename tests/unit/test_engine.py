@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.decision import Verdict, Zone
-from tests.engine_support import Sandbox, make_sandbox
 
 
 @pytest.fixture
@@ -59,8 +59,13 @@ def test_everyday_commands_are_allowed(box: Sandbox, command: str) -> None:
         ("TodoWrite", {"todos": []}),
     ],
 )
-def test_everyday_file_tools_are_allowed(box: Sandbox, tool: str, tool_input: dict[str, Any]) -> None:
-    filled = {k: v.replace("{p}", str(box.project)) if isinstance(v, str) else v for k, v in tool_input.items()}
+def test_everyday_file_tools_are_allowed(
+    box: Sandbox, tool: str, tool_input: dict[str, Any]
+) -> None:
+    filled = {
+        k: v.replace("{p}", str(box.project)) if isinstance(v, str) else v
+        for k, v in tool_input.items()
+    }
     assert box.decide(tool, filled).verdict is Verdict.ALLOW
 
 
@@ -88,12 +93,16 @@ def test_symlink_inside_project_pointing_out_is_followed(box: Sandbox) -> None:
     outside = box.user_home / "elsewhere"
     outside.mkdir()
     (box.project / "link").symlink_to(outside)
-    decision = box.decide("Write", {"file_path": str(box.project / "link" / "x.txt"), "content": ""})
+    decision = box.decide(
+        "Write", {"file_path": str(box.project / "link" / "x.txt"), "content": ""}
+    )
     assert decision.verdict is Verdict.DENY
     assert decision.rule_id == "guard:write-outside-project"
 
 
-def test_temp_dir_writes_are_allowed(box: Sandbox) -> None:
+def test_writable_dirs_are_allowed(box: Sandbox) -> None:
+    assert box.bash("echo hi > /tmp/stockade-test-out.txt").verdict is Verdict.DENY
+    box.configure("", writable_dirs='["/tmp"]')
     assert box.bash("echo hi > /tmp/stockade-test-out.txt").verdict is Verdict.ALLOW
 
 
@@ -140,8 +149,13 @@ def test_never_zone_is_denied_at_every_level(box: Sandbox, level: str) -> None:
         ("Bash", {"command": "cp evil.toml ~/.stockade/stockade.toml"}),
     ],
 )
-def test_agents_cannot_edit_their_own_guard(box: Sandbox, tool: str, tool_input: dict[str, Any]) -> None:
-    filled = {k: v.replace("{p}", str(box.project)).replace("~", str(box.user_home)) for k, v in tool_input.items()}
+def test_agents_cannot_edit_their_own_guard(
+    box: Sandbox, tool: str, tool_input: dict[str, Any]
+) -> None:
+    filled = {
+        k: v.replace("{p}", str(box.project)).replace("~", str(box.user_home))
+        for k, v in tool_input.items()
+    }
     decision = box.decide(tool, filled)
     assert decision.verdict is Verdict.DENY, decision
 
@@ -192,7 +206,7 @@ def test_credential_then_webfetch_and_write_outside_denied(box: Sandbox) -> None
     box.decide("Read", {"file_path": str(box.user_home / ".ssh" / "id_ed25519")})
     fetch = box.decide("WebFetch", {"url": "https://example.com/", "prompt": "x"})
     assert fetch.verdict is Verdict.DENY and fetch.rule_id == "flow:credential-then-network"
-    box.configure('workspace_only_writes = false\n')
+    box.configure("workspace_only_writes = false\n")
     box.decide("Read", {"file_path": str(box.user_home / ".ssh" / "id_ed25519")})
     write = box.decide("Write", {"file_path": str(box.user_home / "x.txt"), "content": ""})
     assert write.verdict is Verdict.DENY
@@ -207,7 +221,10 @@ def test_credential_pipe_to_network_in_one_command(box: Sandbox) -> None:
 
 def test_a_denied_credential_read_does_not_taint(box: Sandbox) -> None:
     box.configure('level = "strict"\n')
-    assert box.decide("Read", {"file_path": str(box.user_home / ".ssh" / "id_rsa")}).verdict is Verdict.DENY
+    assert (
+        box.decide("Read", {"file_path": str(box.user_home / ".ssh" / "id_rsa")}).verdict
+        is Verdict.DENY
+    )
     assert not box.service.session_state("claude-code", box.session).tainted
 
 
@@ -223,7 +240,10 @@ def test_levels_map_network_zone(box: Sandbox, level: str, expected: str) -> Non
 
 
 def test_url_guard(box: Sandbox) -> None:
-    box.configure('[network]\nallow_domains = ["docs.python.org", "*.github.com"]\ndeny_domains = ["evil.example"]\n')
+    box.configure(
+        '[network]\nallow_domains = ["docs.python.org", "*.github.com"]\n'
+        'deny_domains = ["evil.example"]\n'
+    )
     assert box.decide("WebFetch", {"url": "https://docs.python.org/3/"}).verdict is Verdict.ALLOW
     assert box.decide("WebFetch", {"url": "https://api.github.com/x"}).verdict is Verdict.ALLOW
     assert box.decide("WebFetch", {"url": "http://docs.python.org/3/"}).verdict is Verdict.DENY
@@ -234,7 +254,10 @@ def test_url_guard(box: Sandbox) -> None:
 
 def test_profiles(box: Sandbox) -> None:
     box.configure('profile = "read-only"\n')
-    assert box.decide("Read", {"file_path": str(box.project / "src" / "app.py")}).verdict is Verdict.ALLOW
+    assert (
+        box.decide("Read", {"file_path": str(box.project / "src" / "app.py")}).verdict
+        is Verdict.ALLOW
+    )
     denied = box.decide("Write", {"file_path": str(box.project / "a.txt"), "content": ""})
     assert denied.verdict is Verdict.DENY and denied.rule_id == "profile:read-only"
     assert box.bash("ls").verdict is Verdict.DENY
@@ -250,7 +273,8 @@ def test_unknown_tools_are_never_silently_allowed(box: Sandbox) -> None:
 
 def test_tool_lists_most_restrictive_wins(box: Sandbox) -> None:
     box.configure(
-        '[tools]\nallow = ["mcp__github__*"]\nask = ["group:shell"]\ndeny = ["mcp__*__delete_*", "WebSearch"]\n'
+        '[tools]\nallow = ["mcp__github__*"]\nask = ["group:shell"]\n'
+        'deny = ["mcp__*__delete_*", "WebSearch"]\n'
     )
     assert box.decide("mcp__github__delete_repo", {}).verdict is Verdict.DENY
     assert box.decide("WebSearch", {"query": "x"}).verdict is Verdict.DENY
@@ -283,13 +307,22 @@ def test_per_agent_override(box: Sandbox) -> None:
 
 
 def test_harness_vocabularies(box: Sandbox) -> None:
-    assert box.decide("run_shell_command", {"command": "rm -rf ~"}, harness="gemini").verdict is Verdict.DENY
-    assert box.decide("exec_command", {"cmd": ["bash", "-lc", "ls"]}, harness="codex").verdict is Verdict.ALLOW
+    assert (
+        box.decide("run_shell_command", {"command": "rm -rf ~"}, harness="gemini").verdict
+        is Verdict.DENY
+    )
+    assert (
+        box.decide("exec_command", {"cmd": ["bash", "-lc", "ls"]}, harness="codex").verdict
+        is Verdict.ALLOW
+    )
     patch = "*** Begin Patch\n*** Update File: ../../escape.py\n@@\n-a\n+b\n*** End Patch\n"
     assert box.decide("apply_patch", {"input": patch}, harness="codex").verdict is Verdict.DENY
     inside = "*** Begin Patch\n*** Add File: src/new.py\n+x = 1\n*** End Patch\n"
     assert box.decide("apply_patch", {"input": inside}, harness="codex").verdict is Verdict.ALLOW
-    assert box.decide("write_file", {"file_path": "/etc/x", "content": ""}, harness="gemini").verdict is Verdict.DENY
+    assert (
+        box.decide("write_file", {"file_path": "/etc/x", "content": ""}, harness="gemini").verdict
+        is Verdict.DENY
+    )
     assert box.decide("mcp_github_list_issues", {}, harness="gemini").action == "mcp.call"
 
 
@@ -339,3 +372,16 @@ def test_agents_cannot_control_stockade(box: Sandbox, command: str) -> None:
 
 def test_agents_may_query_stockade(box: Sandbox) -> None:
     assert box.bash("stockade status").verdict is Verdict.ALLOW
+
+
+def test_tool_glob_and_action_rules(box: Sandbox) -> None:
+    box.configure(
+        '[[rules]]\nverdict = "deny"\ntool = "mcp__github__delete*"\n'
+        '[[rules]]\nverdict = "ask"\naction = "group:write"\n'
+        '[[rules]]\nverdict = "deny"\ntool = "*_secret_*"\n'
+    )
+    assert box.decide("mcp__github__delete_repo", {}).verdict is Verdict.DENY
+    assert box.decide("mcp__github__list_repos", {}).verdict is Verdict.ASK  # zone external
+    assert box.decide("mcp__vault__read_secret_x", {}).verdict is Verdict.DENY
+    write = box.decide("Write", {"file_path": str(box.project / "a.txt"), "content": ""})
+    assert write.verdict is Verdict.ASK and write.rule_id == "rule:rules[1]"

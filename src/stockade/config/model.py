@@ -123,6 +123,10 @@ class Settings(_Strict):
     workspace_only_writes: bool = Field(
         True, description="Deny file writes outside the project root."
     )
+    writable_dirs: list[Pattern] = Field(
+        default_factory=lambda: ["/tmp", "/var/tmp"],  # noqa: S108 - scratch space, by design
+        description="Directories outside the project where writes are allowed (scratch space).",
+    )
     tools: ToolLists = Field(default_factory=ToolLists)
     rules: list[Rule] = Field(default_factory=list)
     network: Network = Field(default_factory=Network)
@@ -134,6 +138,14 @@ class Settings(_Strict):
     projects: dict[str, PolicyOverride] = Field(
         default_factory=dict, description="Overrides per absolute project path."
     )
+
+    @field_validator("writable_dirs")
+    @classmethod
+    def _absolute_dirs(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/") or path.rstrip("/") == "":
+                raise ValueError(f"writable dir {path!r} must be an absolute path other than /")
+        return value
 
     @field_validator("projects")
     @classmethod

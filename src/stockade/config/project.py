@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stockade.config.load import parse_toml
-from stockade.config.model import Level, ProjectFile, Profile
+from stockade.config.model import Level, Profile, ProjectFile
 from stockade.config.trust import PROJECT_FILE, TrustStore
 from stockade.decision import Verdict
 from stockade.errors import ConfigError
@@ -26,7 +26,9 @@ class LoadedProjectFile:
     trusted: bool
 
 
-def loosenings(file: ProjectFile, *, level: Level, profile: Profile, workspace_only: bool) -> list[str]:
+def loosenings(
+    file: ProjectFile, *, level: Level, profile: Profile, workspace_only: bool
+) -> list[str]:
     """Every way ``file`` would loosen a policy with the given base settings."""
     found: list[str] = []
     if file.level is not None and file.level.rank < level.rank:

@@ -28,7 +28,7 @@ from stockade.policy.state import Outcome, PromptScreening, SessionState
 from stockade.policy.zones import zone_verdict
 from stockade.request import PromptSubmission, ToolCall
 
-FLOW_SINKS = ("network", "dns", "clipboard", "external")
+FLOW_SINKS = ("dns", "clipboard", "external", "network")  # most specific first
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class Engine:
         canonical = canonicalize(call.harness, call.tool_name)
         action = canonical.action
         cwd = self.resolver.resolve(call.cwd, "/")
-        root = self.resolver.resolve(call.root, "/")
+        root = cwd if call.root == call.cwd else self.resolver.resolve(call.root, "/")
         ctx = Context(call, action, self.policy, self.resolver, cwd, root)
         analysis = Analysis()
         INSPECTORS[action](ctx, analysis)
@@ -84,7 +84,9 @@ class Engine:
         denied = policy.tools_deny.match(tool, action)
         if denied is not None:
             verdicts.denies.append(
-                Finding(Zone.NEVER, f"tools.deny:{denied}", f"{tool} is denied by tools.deny ({denied})")
+                Finding(
+                    Zone.NEVER, f"tools.deny:{denied}", f"{tool} is denied by tools.deny ({denied})"
+                )
             )
         asked = policy.tools_ask.match(tool, action)
         if asked is not None:
@@ -118,6 +120,10 @@ class Engine:
                 elif allow_rule is None:
                     allow_rule = named.rule_id
                     verdicts.allows.append(finding)
+            explicit = next((f for f in subject.findings if f.verdict is Verdict.ALLOW), None)
+            if explicit is not None and allow_rule is None:
+                allow_rule = explicit.rule_id
+                verdicts.allows.append(explicit)
             for finding in subject.findings:
                 if finding.denies:
                     verdicts.denies.append(finding)
@@ -161,7 +167,9 @@ class Engine:
     def _verdict(self, verdicts: _Verdicts, zone: Zone, action: str) -> Decision:
         if verdicts.denies:
             first = max(verdicts.denies, key=_deny_priority)
-            return Decision(Verdict.DENY, first.reason, first.rule_id, max(zone, first.zone), action)
+            return Decision(
+                Verdict.DENY, first.reason, first.rule_id, max(zone, first.zone), action
+            )
         if verdicts.asks:
             first = max(verdicts.asks, key=lambda f: f.zone)
             return Decision(Verdict.ASK, first.reason, first.rule_id, zone, action)
@@ -170,7 +178,11 @@ class Engine:
             return Decision(Verdict.ALLOW, rule.reason, rule.rule_id, zone, action)
         level = self.policy.spec.level.value
         return Decision(
-            Verdict.ALLOW, f"zone {zone.label} is allowed at level {level}", f"zone:{zone.label}", zone, action
+            Verdict.ALLOW,
+            f"zone {zone.label} is allowed at level {level}",
+            f"zone:{zone.label}",
+            zone,
+            action,
         )
 
 

@@ -11,20 +11,20 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from stockade.decision import Verdict, Zone
 from stockade.policy import actions as A
-from stockade.policy.commands import analyze
+from stockade.policy.commands import CommandFacts, analyze
 from stockade.policy.compile import CompiledPolicy
 from stockade.policy.findings import Analysis, Finding, Subject
 from stockade.policy.paths import PathResolver, is_within, protected_reason
 from stockade.policy.rules import CallFacts
-from stockade.policy.shell import parse
+from stockade.policy.shell import ParsedCommand, parse
 from stockade.request import ToolCall
 
 _DISCARD_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
-_TEMP_ROOTS = ("/tmp", "/var/tmp")
 _URL = re.compile(r"""\b[a-z][a-z0-9+.-]*://[^\s"'<>`]+""", re.IGNORECASE)
 _PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to): (.+?)\s*$", re.M)
 # `stockade` subcommands an agent may run; anything else could switch the guard off.
@@ -73,13 +73,17 @@ def judge_read(ctx: Context, path: str, subject: Subject, analysis: Analysis) ->
     if pattern is not None:
         analysis.credential_sources.append(f"{pattern}:{path}")
         subject.findings.append(
-            Finding(Zone.MACHINE, "guard:credential-read", f"reads a credential ({pattern}): {path}")
+            Finding(
+                Zone.MACHINE, "guard:credential-read", f"reads a credential ({pattern}): {path}"
+            )
         )
     elif is_within(path, ctx.root):
         subject.findings.append(Finding(Zone.SAFE, "guard:read", f"reads {path}"))
     else:
         subject.findings.append(
-            Finding(Zone.WORKSPACE, "guard:read-outside-project", f"reads outside the project: {path}")
+            Finding(
+                Zone.WORKSPACE, "guard:read-outside-project", f"reads outside the project: {path}"
+            )
         )
 
 
@@ -95,7 +99,7 @@ def judge_write(ctx: Context, path: str, subject: Subject, analysis: Analysis) -
         )
         return
     inside = is_within(path, ctx.root)
-    if not inside and not any(is_within(path, temp) for temp in _TEMP_ROOTS):
+    if not inside and not any(is_within(path, d) for d in policy.spec.writable_dirs):
         analysis.writes_outside.append(path)
         verdict = Verdict.DENY if policy.spec.workspace_only_writes else None
         subject.findings.append(
@@ -109,7 +113,9 @@ def judge_write(ctx: Context, path: str, subject: Subject, analysis: Analysis) -
     pattern = policy.credentials.match(path)
     if pattern is not None:
         subject.findings.append(
-            Finding(Zone.MACHINE, "guard:credential-write", f"writes a credential ({pattern}): {path}")
+            Finding(
+                Zone.MACHINE, "guard:credential-write", f"writes a credential ({pattern}): {path}"
+            )
         )
     elif inside:
         subject.findings.append(Finding(Zone.WORKSPACE, "guard:write", f"writes {path}"))
@@ -147,7 +153,9 @@ def inspect_fs_read(ctx: Context, analysis: Analysis) -> None:
 def inspect_fs_search(ctx: Context, analysis: Analysis) -> None:
     tool_input = ctx.call.tool_input
     roots = _input_paths(tool_input) or [ctx.cwd]
-    patterns = [tool_input[k] for k in ("pattern", "glob", "include") if isinstance(tool_input.get(k), str)]
+    patterns = [
+        tool_input[k] for k in ("pattern", "glob", "include") if isinstance(tool_input.get(k), str)
+    ]
     for raw_root in roots:
         subject = ctx.subject(analysis)
         root = ctx.resolve(raw_root, ctx.cwd, subject)
@@ -155,7 +163,9 @@ def inspect_fs_search(ctx: Context, analysis: Analysis) -> None:
             continue
         # The search root, anything directly in it, and path-shaped patterns under it.
         candidates = [root, root.rstrip("/") + "/*"]
-        candidates += [ctx.resolver.resolve(p, root) for p in patterns if "/" in p or p.startswith(".")]
+        candidates += [
+            ctx.resolver.resolve(p, root) for p in patterns if "/" in p or p.startswith(".")
+        ]
         subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=tuple(candidates))
         for path in candidates:
             judge_read(ctx, path, subject, analysis)
@@ -192,26 +202,54 @@ def shell_command(tool_input: Mapping[str, Any]) -> str | None:
     return None
 
 
+SHELL_CACHE_MAX_COMMAND = 4096
+
+
+@lru_cache(maxsize=4096)
+def _cached_shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[CommandFacts, ...]]:
+    parsed = parse(command)
+    return parsed, tuple(analyze(parsed, home=home))
+
+
+def shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[CommandFacts, ...]]:
+    """Parse and classify ``command``: a pure function, memoized for short commands.
+
+    Agents repeat the same commands all session long; long ones are not cached so the
+    cache stays small (at most 4096 × 4 KiB of keys).
+    """
+    if len(command) <= SHELL_CACHE_MAX_COMMAND:
+        return _cached_shell_facts(command, home)
+    parsed = parse(command)
+    return parsed, tuple(analyze(parsed, home=home))
+
+
 def inspect_shell(ctx: Context, analysis: Analysis) -> None:
     command = shell_command(ctx.call.tool_input)
     if command is None:
         subject = ctx.subject(analysis)
         subject.findings.append(
-            Finding(Zone.NEVER, "guard:shell-no-command", "shell call without a command", Verdict.DENY)
+            Finding(
+                Zone.NEVER, "guard:shell-no-command", "shell call without a command", Verdict.DENY
+            )
         )
         return
     base = ctx.cwd
     workdir = ctx.call.tool_input.get("workdir") or ctx.call.tool_input.get("directory")
-    parsed = parse(command)
+    parsed, analyzed = shell_facts(command, ctx.policy.home)
     if parsed.error is not None:
         subject = ctx.subject(analysis)
         subject.findings.append(
-            Finding(Zone.NEVER, "guard:shell-unparsable", f"cannot parse the command: {parsed.error}", Verdict.DENY)
+            Finding(
+                Zone.NEVER,
+                "guard:shell-unparsable",
+                f"cannot parse the command: {parsed.error}",
+                Verdict.DENY,
+            )
         )
     if isinstance(workdir, str):
         base = ctx.resolve(workdir, ctx.cwd, ctx.subject(analysis)) or ctx.cwd
     bases = [base] + _cd_targets(ctx, parsed.commands, base)
-    for facts in analyze(parsed, home=ctx.policy.home):
+    for facts in analyzed:
         subject = ctx.subject(analysis, commands=(facts.command.argv,))
         subject.findings.append(Finding(facts.zone, facts.rule_id, facts.reason))
         tampering = _self_tampering(facts.command.argv)
@@ -285,7 +323,9 @@ def inspect_net_fetch(ctx: Context, analysis: Analysis) -> None:
     for url in urls:
         finding = ctx.policy.urls.check(url)
         subject = ctx.subject(analysis, hosts=(finding.host,) if finding.host else ())
-        verdict = None if finding.verdict is Verdict.ALLOW else finding.verdict
+        verdict: Verdict | None = finding.verdict
+        if verdict is Verdict.ALLOW and finding.rule_id != "url.allow-domain":
+            verdict = None  # no objection: the level decides
         subject.findings.append(Finding(Zone.NETWORK, finding.rule_id, finding.reason, verdict))
 
 
@@ -307,5 +347,7 @@ INSPECTORS: dict[str, Inspector] = {
     A.MCP_CALL: _zone_only(Zone.EXTERNAL, "mcp.call", "an MCP tool call", ("external", "network")),
     A.AGENT_SPAWN: _zone_only(Zone.WORKSPACE, "agent.spawn", "starts a sub-agent"),
     A.AGENT_META: _zone_only(Zone.SAFE, "agent.meta", "agent bookkeeping"),
-    A.TOOL_UNKNOWN: _zone_only(Zone.EXTERNAL, "tool.unknown", "a tool Stockade does not know", ("external",)),
+    A.TOOL_UNKNOWN: _zone_only(
+        Zone.EXTERNAL, "tool.unknown", "a tool Stockade does not know", ("external",)
+    ),
 }

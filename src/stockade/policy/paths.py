@@ -66,7 +66,44 @@ class RealPathResolver:
         expanded = expand_home(path, self._home)
         if expanded.startswith("~"):
             expanded = os.path.expanduser(expanded)
-        return os.path.realpath(posixpath.join(cwd, expanded))
+        return _realpath(posixpath.join(cwd, expanded))
+
+
+_PROC_FD = os.path.isdir("/proc/self/fd")
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def _realpath(path: str) -> str:
+    """``os.path.realpath``, answered by the kernel in the common cases.
+
+    ``realpath`` walks the path one ``lstat`` at a time in Python, which was half the
+    cost of a decision. On Linux one ``open(O_PATH)`` follows every symlink and ``..``
+    physically, and ``/proc/self/fd`` names the result. Two cases take that path: the
+    path exists, or it is a new name in an existing directory (writing a new file).
+    Everything else (dangling links, loops, missing directories) is left to
+    ``realpath`` itself, so the answer is always exactly ``realpath``'s.
+    """
+    if _PROC_FD and _O_PATH:
+        resolved = _kernel_resolve(path)
+        if resolved is not None:
+            return resolved
+        head, name = posixpath.split(path)
+        if name not in ("", ".", "..") and not os.path.lexists(path):
+            parent = _kernel_resolve(head)
+            if parent is not None:
+                return posixpath.join(parent, name)
+    return os.path.realpath(path)
+
+
+def _kernel_resolve(path: str) -> str | None:
+    try:
+        fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
 
 
 def is_within(path: str, root: str) -> bool:

@@ -47,7 +47,9 @@ class NameMatcher:
                 if "." in pattern:
                     self.actions.setdefault(pattern, pattern)
         self._globs = globs
-        self._combined = re.compile("|".join(f"(?:{g.pattern})" for _, g in globs)) if globs else None
+        self._combined = (
+            re.compile("|".join(f"(?:{g.pattern})" for _, g in globs)) if globs else None
+        )
 
     def match(self, tool_name: str, action: str) -> str | None:
         """The pattern that matches, or ``None``."""
@@ -77,7 +79,8 @@ class RuleIndex:
         self.rules = tuple(rules)
         self._always: list[int] = []
         self._by_tool: dict[str, list[int]] = defaultdict(list)
-        self._tool_globs: list[int] = []
+        self._by_action: dict[str, list[int]] = defaultdict(list)
+        self._tool_prefixes: dict[str, list[int]] = defaultdict(list)
         self._trie = _TrieNode()
         self._hosts: dict[str, list[int]] = defaultdict(list)
         self._suffixes: dict[str, list[int]] = defaultdict(list)
@@ -103,10 +106,17 @@ class RuleIndex:
                     self._hosts[domain].append(index)
             elif path_glob:
                 self._path_dirs[literal_dir_prefix(path_glob)].append(index)
-            elif rule.tool and not has_glob(rule.tool):
-                self._by_tool[rule.tool].append(index)
-            elif tool_patterns:
-                self._tool_globs.append(index)
+            elif rule.tool:
+                prefix = _literal_prefix(rule.tool)
+                if prefix == rule.tool:
+                    self._by_tool[rule.tool].append(index)
+                elif prefix:
+                    self._tool_prefixes[prefix].append(index)
+                else:
+                    self._always.append(index)
+            elif rule.action and not has_glob(rule.action):
+                for action in GROUPS.get(rule.action, frozenset({rule.action})):
+                    self._by_action[action].append(index)
             else:
                 self._always.append(index)
 
@@ -114,7 +124,11 @@ class RuleIndex:
         """Every rule whose conditions all hold for ``facts``, in definition order."""
         candidates: set[int] = set(self._always)
         candidates.update(self._by_tool.get(facts.tool_name, ()))
-        candidates.update(self._tool_globs)
+        candidates.update(self._by_action.get(facts.action, ()))
+        if self._tool_prefixes:
+            name = facts.tool_name
+            for end in range(1, len(name) + 1):
+                candidates.update(self._tool_prefixes.get(name[:end], ()))
         for argv in facts.commands:
             node = self._trie
             for word in _command_words(argv):
@@ -147,6 +161,14 @@ class RuleIndex:
             return False
         regex = self._path_regexes[index]
         return regex is None or any(regex.match(path) for path in facts.paths)
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard (the whole text if it has none)."""
+    for index, char in enumerate(pattern):
+        if char in "*?[":
+            return pattern[:index]
+    return pattern
 
 
 def _command_words(argv: tuple[str, ...]) -> list[str]:

@@ -28,6 +28,7 @@ substitution becomes the :data:`SUBST` marker, and a command *name* built from e
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class ParsedCommand:
     error: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def program_name(word: str) -> str:
     """The name a command is known by: ``/usr/bin/RM`` and ``clip.exe`` become ``rm``, ``clip``."""
     name = word.rsplit("/", 1)[-1].lower()
@@ -103,6 +105,7 @@ def parse(command: str, *, max_depth: int = 8, max_length: int = 100_000) -> Par
 _BLANKS = " \t\r\f\v"
 _STOP = frozenset(" \t\r\f\v\n|&;()<>")
 _PLAIN = re.compile(r"[^ \t\n\r\f\v'\"\\$`|&;()<>\x00]+")
+_SIMPLE_WORD = re.compile(r"(?!#)[^ \t\n\r\f\v'\"\\$`|&;()<>\x00]+(?=[ \t\n\r\f\v|&;)]|\Z)")
 _DQ_PLAIN = re.compile(r'[^"\\$`\x00]+')
 _HD_PLAIN = re.compile(r"[^\\$`\x00]+")
 _BT_PLAIN = re.compile(r"[^\\`]+")
@@ -194,7 +197,17 @@ class _Lexer:
                     self.ctx.fail(f"unterminated {closing} at offset {opened}")
                 return toks
             c = src[pos]
-            if c == "#":
+            m = _SIMPLE_WORD.match(src, pos)
+            if m is not None:  # the common case: a word without quotes or expansions
+                word = _Word(m.group())
+                word.assign = "=" in word.text and _ASSIGN.match(word.text) is not None
+                toks.append(word)
+                self.pos = m.end()
+                if at_start:
+                    cases += word.text == "case"
+                    cases -= word.text == "esac" and cases > 0
+                    at_start = word.text in _OPENERS
+            elif c == "#":
                 nl = src.find("\n", pos)
                 self.pos = n if nl < 0 else nl
             elif c == "\n":
@@ -224,12 +237,15 @@ class _Lexer:
             elif (
                 c in "<>&0123456789"
                 and (m := _REDIRECT.match(src, pos)) is not None
-                and not (m.group() in "<>" and src.startswith("(", m.end()))
+                and not (m.group() in ("<", ">") and src.startswith("(", m.end()))
             ):
                 toks.append(self._redirect(m.group(), pos))
                 at_start = False
             else:
                 word = self._word()
+                if self.pos == pos:  # cannot happen for valid syntax; never loop forever
+                    self.ctx.fail(f"unexpected {c!r} at offset {pos}")
+                    self.pos += 1
                 toks.append(word)
                 if at_start and not word.quoted and not word.dynamic:
                     cases += word.text == "case"
@@ -488,7 +504,9 @@ class _Lexer:
 
 # --- parser: tokens -> simple commands ---------------------------------------------
 
-_OPENERS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
+_OPENERS = frozenset(
+    {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time", "for"}
+)
 _SKIPPED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "fi", "done"})
 _SKIPPED |= {"esac", "coproc"}
 _SEPARATORS = frozenset({";", "&", "&&", "||", "\n", ";;", ";&", ";;&"})
@@ -642,10 +660,11 @@ def _build(
     """Strip assignments and wrappers; find the commands this one runs."""
     jobs: list[_Job] = []
     for w in raw.words:
-        jobs += [(toks, _VIA[kind]) for kind, toks in w.subs]
+        if w.subs:
+            jobs += [(toks, _VIA[kind]) for kind, toks in w.subs]
     for r in raw.redirs:
         jobs += [(toks, _VIA[kind]) for kind, toks in (*r.target.subs, *r.subs)]
-    words, i, wrappers = raw.words, 0, list[str]()
+    words, i, wrappers, name = raw.words, 0, list[str](), ""
     while i < len(words) and words[i].assign:
         i += 1
     while i < len(words) and not words[i].dynamic:
@@ -659,8 +678,8 @@ def _build(
         words, i = unwrapped
     head = words[i] if i < len(words) else None
     dynamic = head is not None and (head.dynamic or SUBST in head.text)
-    argv = tuple(w.text for w in words[i:])
-    redirects = tuple(Redirect(r.op, r.target.text) for r in raw.redirs)
+    argv = tuple([w.text for w in words[i:]])
+    redirects = tuple([Redirect(r.op, r.target.text) for r in raw.redirs])
     cmd = SimpleCommand(
         argv,
         redirects,
@@ -674,7 +693,7 @@ def _build(
         raw.function,
     )
     if argv and not dynamic:
-        finder = _CHILDREN.get(program_name(argv[0]))
+        finder = _CHILDREN.get(name if name else program_name(argv[0]))
         if finder is not None:
             jobs += finder(words[i + 1 :], raw.redirs)
     return cmd, jobs

@@ -26,6 +26,7 @@ class PolicySpec:
     level: Level
     profile: Profile
     workspace_only_writes: bool
+    writable_dirs: tuple[str, ...]
     tools_allow: tuple[str, ...]
     tools_ask: tuple[str, ...]
     tools_deny: tuple[str, ...]
@@ -41,6 +42,7 @@ class PolicySpec:
             "level": self.level.value,
             "profile": self.profile.value,
             "workspace_only_writes": self.workspace_only_writes,
+            "writable_dirs": list(self.writable_dirs),
             "tools": {
                 "allow": list(self.tools_allow),
                 "ask": list(self.tools_ask),
@@ -66,6 +68,7 @@ def base_spec(settings: Settings, credential_defaults: tuple[str, ...]) -> Polic
         level=settings.level,
         profile=settings.profile,
         workspace_only_writes=settings.workspace_only_writes,
+        writable_dirs=tuple(settings.writable_dirs),
         tools_allow=tuple(settings.tools.allow),
         tools_ask=tuple(settings.tools.ask),
         tools_deny=tuple(settings.tools.deny),
@@ -88,6 +91,7 @@ def apply_override(spec: PolicySpec, override: PolicyOverride, source: str) -> P
             if override.workspace_only_writes is None
             else override.workspace_only_writes
         ),
+        writable_dirs=spec.writable_dirs,
         tools_allow=spec.tools_allow + tuple(override.tools.allow),
         tools_ask=spec.tools_ask + tuple(override.tools.ask),
         tools_deny=spec.tools_deny + tuple(override.tools.deny),
@@ -112,6 +116,7 @@ def _replace_patterns(spec: PolicySpec, patterns: tuple[str, ...], source: str) 
         spec.level,
         spec.profile,
         spec.workspace_only_writes,
+        spec.writable_dirs,
         spec.tools_allow,
         spec.tools_ask,
         spec.tools_deny,
