@@ -136,13 +136,20 @@ class DecisionService:
         return Decision(Verdict.DENY, reason, rule_id, Zone.NEVER, action)
 
     def engine_for(self, raw_root: str, agent: str | None) -> Engine:
-        """The compiled engine for calls under ``raw_root`` by ``agent`` (cached)."""
+        """The compiled engine for calls under ``raw_root`` by ``agent``.
+
+        Cached by the root as spelled, until a policy file of the project or the trust
+        store changes. (The engine re-resolves the root on every call to judge paths;
+        the cache only picks which compiled policy applies.)
+        """
+        key = (raw_root, agent)
+        cached = self._engines.get(key)
+        if cached is not None and cached[0] == _signature(
+            cached[1].policy.project_root, self._home.trust_path
+        ):
+            return cached[1]
         root = self._resolver.resolve(raw_root, "/")
         signature = _signature(root, self._home.trust_path)
-        key = (root, agent)
-        cached = self._engines.get(key)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
         spec = self._spec_for(root, agent)
         policy = compile_policy(
             spec, project_root=root, home=self._user_home, stockade_home=self._stockade_home

@@ -57,18 +57,14 @@ EVERYDAY = [
     "for f in src/*.py; do wc -l $f; done",
     "./gradlew test",
     "docker_like_name --help",
-    "git stash && git pull --rebase=false --dry-run || true",
+    "git stash && git stash pop || true",
 ]
 
 
 @pytest.mark.parametrize("command", EVERYDAY)
 def test_everyday_coding_stays_at_or_below_build(command: str) -> None:
-    found = facts(command)
-    worst = max(found, key=lambda f: f.zone)
-    if "git pull" in command:
-        assert worst.zone is Zone.NETWORK
-    else:
-        assert worst.zone <= Zone.BUILD, worst
+    worst = top(command)
+    assert worst.zone <= Zone.BUILD, worst
 
 
 @pytest.mark.parametrize(
@@ -163,6 +159,10 @@ def test_everyday_coding_stays_at_or_below_build(command: str) -> None:
         ("sudo -u root timeout 5 nice -n 1 rm -rf /", "shell.catastrophic.rm-root"),
         ("echo $(rm -rf /)", "shell.catastrophic.rm-root"),
         ("bash <<EOF\nrm -rf ~\nEOF", "shell.catastrophic.rm-root"),
+        ("cd / && rm -rf *", "shell.catastrophic.rm-root"),
+        ("cd ~ && rm -rf .", "shell.catastrophic.rm-root"),
+        ("cd && rm -rf ./*", "shell.catastrophic.rm-root"),
+        ("cd /usr; cd lib; rm -rf *", "shell.catastrophic.rm-root"),
     ],
 )  # fmt: skip
 def test_catastrophic_commands_are_never(command: str, rule: str) -> None:
@@ -452,6 +452,9 @@ def test_zone_and_rule(command: str, zone: Zone, rule: str) -> None:
         ("git config --global user.name me", (), (f"{HOME}/.gitconfig",)),
         ("git clone https://h/org/proj.git", (), ("proj",)),
         ("ssh host 'cat /etc/shadow > /tmp/x'", (), ()),
+        ("cd build && rm -rf * && cd /tmp && touch x", (), ("build/*", "/tmp/x")),
+        ("cd $DIR && rm -rf out", (), ("out",)),
+        ("cd src; cat a > ../b", ("src/a",), ("src/../b",)),
     ],
 )
 def test_reads_and_writes(

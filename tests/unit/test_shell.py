@@ -177,6 +177,9 @@ def test_dynamic_command_names(command: str, dynamic: bool) -> None:
         ("sudo -i", ("sudo", "-i"), ()),
         ("env", ("env",), ()),
         ("chroot /mnt rm x", ("chroot", "/mnt", "rm", "x"), ()),
+        ("timeout", ("timeout",), ()),
+        ("timeout 5", ("timeout", "5"), ()),
+        ("env -S", ("env", "-S"), ()),
     ],
 )
 def test_wrappers_are_stripped(
@@ -320,7 +323,7 @@ def test_depth_limit_still_reports_outer_commands() -> None:
     "text",
     ["(" * 10_000, "$(" * 5_000, "'" * 10_001, "\\" * 10_000, "${" * 5_000, "((" * 5_000,
      "`" * 10_001, '"$(' * 3_000, "<<E\n" * 2_500, "a|" * 5_000, "{ " * 5_000, "$'" * 5_000,
-     "x=(" * 3_000, "$((" * 3_000, "a " * 5_000],
+     "x=(" * 3_000, "$((" * 3_000, "a " * 5_000, "a <>(1) b", ";c]2$\"$)\n9<!!a[=}\"><>(1(O"],
 )  # fmt: skip
 def test_large_pathological_input_is_handled(text: str) -> None:
     assert isinstance(parse(text), ParsedCommand)

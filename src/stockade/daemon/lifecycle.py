@@ -170,6 +170,7 @@ async def _serve_until_stopped(
         lifespan="on",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # a Unix socket has no proxies; forwarded headers mean nothing
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         log_config=None,

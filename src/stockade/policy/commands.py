@@ -134,6 +134,8 @@ _HARMLESS_DEV = re.compile(r"/dev/(?:null|zero|u?random|std(?:in|out|err)|tty|fd
 
 
 def _expand(arg: str, home: str) -> str:
+    if arg[:1] not in ("~", "$"):
+        return arg
     if arg == "~" or arg.startswith("~/"):
         return home + arg[1:]
     for var in ("$HOME", "${HOME}"):
@@ -178,11 +180,10 @@ class _Opts:
                 if eq:
                     self.values[key] = value
             elif arg.startswith("-") and len(arg) > 1:
-                for k, ch in enumerate(arg[1:], 2):
-                    if ch in short_values:
-                        self.values["-" + ch] = arg[k:] or next(it, "")
-                        break
-                    self.flags += ch
+                flags, key, attached = _short_cluster(arg, short_values)
+                self.flags += flags
+                if key:
+                    self.values[key] = attached or next(it, "")
             else:
                 self.operands.append(arg)
 
@@ -190,14 +191,28 @@ class _Opts:
         return any(n[1:] in self.flags if len(n) == 2 else n in self.longs for n in names)
 
 
-class _Cmd:
-    __slots__ = ("args", "home", "name")
+@functools.lru_cache(maxsize=4096)
+def _short_cluster(arg: str, short_values: str) -> tuple[str, str, str]:
+    """``-xvf`` -> flags ``xv``, option ``-f`` taking a value, and the value if attached."""
+    for k, ch in enumerate(arg[1:], 2):
+        if ch in short_values:
+            return arg[1 : k - 1], "-" + ch, arg[k:]
+    return arg[1:], "", ""
 
-    def __init__(self, name: str, args: tuple[str, ...], home: str) -> None:
-        self.name, self.args, self.home = name, args, home
+
+class _Cmd:
+    __slots__ = ("args", "cwd", "home", "name")
+
+    def __init__(self, name: str, args: tuple[str, ...], home: str, cwd: str = "") -> None:
+        self.name, self.args, self.home, self.cwd = name, args, home, cwd
+
+    def path(self, arg: str) -> str:
+        """Expanded; a relative path is joined to the directory an earlier ``cd`` entered."""
+        path = _expand(arg, self.home)
+        return posixpath.join(self.cwd, path) if self.cwd else path
 
     def paths(self, args: Iterable[str]) -> list[str]:
-        return [_expand(a, self.home) for a in args if a != "-"]
+        return [self.path(a) for a in args if a != "-"]
 
     def opts(self, short_values: str = "") -> _Opts:
         return _Opts(self.args, short_values)
@@ -843,13 +858,24 @@ class _Analysis:
             if cmd.function and cmd.argv[:1] == (cmd.function,):
                 self.self_calls[cmd.function] = self.self_calls.get(cmd.function, 0) + 1
         self.fetched: dict[int, bool] = {}
+        self.cwd = ""
 
     def run(self) -> tuple[CommandFacts, ...]:
         return tuple(self.facts(i) for i in range(len(self.cmds)))
 
+    def change_directory(self, cmd: SimpleCommand) -> None:
+        """Follow ``cd DIR`` so that ``cd / && rm -rf *`` is judged on ``/*``."""
+        target = cmd.argv[1] if len(cmd.argv) > 1 else "~"
+        if target == "-" or SUBST in target or "$" in target.replace("$HOME", ""):
+            self.cwd = ""  # unknown again: paths stay relative to where the agent runs
+        else:
+            self.cwd = _Cmd("cd", (), self.home, self.cwd).path(target)
+
     def facts(self, i: int) -> CommandFacts:
         cmd = self.cmds[i]
         r = self.classify(i)
+        if self.names[i] in ("cd", "pushd"):
+            self.change_directory(cmd)
         if cmd.redirects:
             self.redirects(cmd, r)
         for path in r.writes:
@@ -901,7 +927,7 @@ class _Analysis:
         if cmd.via == "argv" and self.names[cmd.parent] == "find":  # find -exec rm {} ;
             starts = _find(_Cmd("find", self.cmds[cmd.parent].argv[1:], self.home)).reads
             args = tuple(p for a in args for p in (starts if a == "{}" else [a]))
-        c = _Cmd(name, args, self.home)
+        c = _Cmd(name, args, self.home, self.cwd)
         handler = _HANDLERS.get(name) or (_disk if name.startswith("mkfs") else None)
         if handler is not None:
             return handler(c)
@@ -922,7 +948,7 @@ class _Analysis:
     def redirects(self, cmd: SimpleCommand, r: _Result) -> None:
         for redirect in cmd.redirects:
             op = redirect.op.lstrip("0123456789")
-            target = _expand(redirect.target, self.home)
+            target = _Cmd("", (), self.home, self.cwd).path(redirect.target)
             if "<<" in op or (op in (">&", "<&") and (target.isdigit() or target == "-")):
                 continue
             if _HARMLESS_DEV.match(target):

@@ -759,7 +759,8 @@ def _unwrap(
         if name in ("env", "sudo"):
             while i < len(texts) and _ASSIGN.match(texts[i]):
                 i += 1
-        split = next((k for k in range(start, i) if texts[k].startswith(("-S", "--split"))), -1)
+        end = min(i, len(texts))
+        split = next((k for k in range(start, end) if texts[k].startswith(("-S", "--split"))), -1)
         if name != "env" or split < 0:
             return words, i
         arg = texts[split]  # env -S 'cmd args': the string is split into more words
