@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import write_result
 from stockade.audit import AuditEvent, SqliteAuditStore, verify_database
 from stockade.redact import Redactor
 
@@ -120,12 +121,12 @@ def bench(directory: Path, events: int, appends: int) -> dict[str, float | int |
     }
 
 
-def main() -> None:
+def main() -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="log size for verify")
     parser.add_argument("--appends", type=int, default=500, help="events for the 1-appender run")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the log")
-    args = parser.parse_args()
+    args = parser.parse_args([] if __name__ != "__main__" else None)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         result = bench(Path(tmp), args.events, args.appends)
     rows = [
@@ -137,7 +138,10 @@ def main() -> None:
     ]
     for name, value in rows:
         print(f"{name:<42} {value:>12,}")
-    print(json.dumps({"bench": "audit", "cpus": os.cpu_count(), **result}))
+    summary: dict[str, object] = {"bench": "audit", "cpus": os.cpu_count(), **result}
+    print(json.dumps(summary))
+    write_result("audit", summary)
+    return summary
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.daemon_support import DaemonProcess, tool_call
@@ -63,6 +65,22 @@ def _concurrent(
     return _summary([x for per in latencies for x in per], elapsed)
 
 
+def _loadgen(home: Home, body: dict[str, Any], connections: int, per_conn: int) -> dict[str, float]:
+    """Throughput from :mod:`bench.loadgen` in its own process (a client that does not
+    starve the daemon of the second core)."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", str(home.socket_path), json.dumps(body)]
+        + ["--connections", str(connections), "--per-connection", str(per_conn)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    row: dict[str, float] = json.loads(output.stdout)
+    row["max_us"] = float("nan")
+    return row
+
+
 def _summary(latencies_us: list[float], elapsed_s: float) -> dict[str, float]:
     return {
         "n": len(latencies_us),
@@ -98,6 +116,9 @@ def main() -> dict[str, object]:
                 results["decide"] = _sequential(client, "POST", "/decide", body, args.requests)
             name = f"decide x{args.threads} threads"
             results[name] = _concurrent(process, body, args.threads, args.per_thread)
+            results[f"decide x{args.threads} conns (loadgen)"] = _loadgen(
+                home, body, args.threads, args.per_thread * 2
+            )
         finally:
             process.stop()
 

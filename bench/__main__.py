@@ -1,0 +1,67 @@
+"""Run every benchmark in one process run and print the figures the README quotes.
+
+    .venv/bin/python -m bench        (or: make bench)
+
+Each benchmark also writes ``bench/results/<name>.json``. Ratios are computed from
+figures measured in this same run, because these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+
+from bench import bench_audit, bench_engine, bench_socket
+from bench.common import write_result
+
+
+def main() -> None:
+    engine = bench_engine.main()
+    socket = bench_socket.main()
+    audit = bench_audit.main()
+    rows = engine["rows"]
+    assert isinstance(rows, list)
+    results = socket["results"]
+    assert isinstance(results, dict)
+    decide = results["decide"]
+    loaded = results["decide x16 conns (loadgen)"]
+    summary = [
+        ("decision p99 in-process, 1 000 rules", f"{engine['p99_us_at_1000']:.1f} µs", "≤ 50 µs"),
+        (
+            "decision p50 in-process, 10 000 vs 10 rules",
+            f"{engine['p50_ratio_10k_vs_10']:.2f}×",
+            "≤ 2×",
+        ),
+        (
+            "decide over the socket, p50 / p99",
+            f"{decide['p50_us']:.0f} / {decide['p99_us']:.0f} µs",
+            "p50 ≤ 1 ms",
+        ),
+        ("durable decisions/s, 16 connections", f"{loaded['rps']:,.0f}", "≥ 5 000"),
+        ("audit verify", f"{audit['verify_events_per_s']:,} events/s", "≥ 200 000"),
+        ("durable audit appends/s, 16 appenders", f"{audit['appends_per_s_16']:,}", "—"),
+        ("redaction throughput", f"{audit['redact_mb_per_s']} MB/s", "—"),
+    ]
+    print()
+    print("| measure | this run | target |")
+    print("|---|---|---|")
+    for name, value, target in summary:
+        print(f"| {name} | {value} | {target} |")
+    print()
+    print("| rules | p50 µs | p99 µs |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row['rules']:,} | {row['p50_us']:.1f} | {row['p99_us']:.1f} |")
+    write_result(
+        "summary",
+        {
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "summary": [{"measure": n, "value": v, "target": t} for n, v, t in summary],
+        },
+    )
+    print(json.dumps({"bench": "summary", "written": "bench/results/"}))
+
+
+if __name__ == "__main__":
+    main()
