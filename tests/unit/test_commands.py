@@ -452,9 +452,10 @@ def test_zone_and_rule(command: str, zone: Zone, rule: str) -> None:
         ("git config --global user.name me", (), (f"{HOME}/.gitconfig",)),
         ("git clone https://h/org/proj.git", (), ("proj",)),
         ("ssh host 'cat /etc/shadow > /tmp/x'", (), ()),
-        ("cd build && rm -rf * && cd /tmp && touch x", (), ("build/*", "/tmp/x")),
+        # with a `cd` in effect, paths are given both as placed by it and as written
+        ("cd build && rm -rf * && cd /tmp && touch x", (), ("build/*", "*", "/tmp/x", "x")),
         ("cd $DIR && rm -rf out", (), ("out",)),
-        ("cd src; cat a > ../b", ("src/a",), ("src/../b",)),
+        ("cd src; cat a > ../b", ("src/a", "a"), ("src/../b", "../b")),
     ],
 )
 def test_reads_and_writes(

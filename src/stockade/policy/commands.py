@@ -212,7 +212,18 @@ class _Cmd:
         return posixpath.join(self.cwd, path) if self.cwd else path
 
     def paths(self, args: Iterable[str]) -> list[str]:
-        return [self.path(a) for a in args if a != "-"]
+        """Each path as an earlier ``cd`` would place it *and*, when a ``cd`` is in effect,
+        as written: the ``cd`` may have run in a subshell, so both readings are judged."""
+        out: list[str] = []
+        for arg in args:
+            if arg == "-":
+                continue
+            joined = self.path(arg)
+            out.append(joined)
+            written = _expand(arg, self.home)
+            if written != joined:
+                out.append(written)
+        return out
 
     def opts(self, short_values: str = "") -> _Opts:
         return _Opts(self.args, short_values)
@@ -953,10 +964,11 @@ class _Analysis:
                 continue
             if _HARMLESS_DEV.match(target):
                 continue
+            targets = _Cmd("", (), self.home, self.cwd).paths([redirect.target])
             if "<" in op:
-                r.reads.append(target)
+                r.reads.extend(targets)
             if ">" in op:
-                r.writes.append(target)
+                r.writes.extend(targets)
                 r.floor(Zone.WORKSPACE, "shell.write.redirect", f"output redirected to {target}")
 
     def emits_fetched(self, i: int) -> bool:

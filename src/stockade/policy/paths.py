@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -112,7 +113,7 @@ def is_within(path: str, root: str) -> bool:
     Both must be absolute and already resolved; ``/a/bc`` is not within ``/a/b``.
     Relative input is a caller bug and raises rather than guessing.
     """
-    if not (posixpath.isabs(path) and posixpath.isabs(root)):
+    if path[:1] != "/" or root[:1] != "/":
         raise ValueError(f"is_within needs absolute paths, got {path!r} and {root!r}")
     root = root.rstrip("/")
     path = path.rstrip("/")
@@ -134,6 +135,35 @@ _SHELL_STARTUP_FILES = (
 )
 
 
+@lru_cache(maxsize=16)
+def _home_targets(
+    home: str, stockade_home: str
+) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Protected files (exact) and trees under the user's home, folded, computed once."""
+    home_f = posixpath.normpath(home).casefold()
+    exact = {
+        posixpath.join(
+            home_f, name
+        ): f"agent configuration (~/{name}) cannot be changed by an agent"
+        for name in _AGENT_CONFIG_HOME_FILES
+    }
+    for name in _SHELL_STARTUP_FILES:
+        exact[posixpath.join(home_f, name)] = (
+            f"shell startup file (~/{name}) runs code outside the agent's view"
+        )
+    trees = (
+        (
+            posixpath.normpath(stockade_home).casefold(),
+            "the Stockade home cannot be changed by an agent",
+        ),
+        (
+            posixpath.join(home_f, ".config", "stockade"),
+            "Stockade configuration cannot be changed by an agent",
+        ),
+    )
+    return exact, trees
+
+
 def protected_reason(path: str, *, home: str, stockade_home: str) -> str | None:
     """Why a write to ``path`` must be denied, or ``None`` when nothing here objects.
 
@@ -145,23 +175,19 @@ def protected_reason(path: str, *, home: str, stockade_home: str) -> str | None:
     there, and over-protecting on Linux costs nothing.
     """
     folded = posixpath.normpath(path).casefold()
-    home_f = posixpath.normpath(home).casefold()
     parts = folded.split("/")
     for part in parts:
         if part in _AGENT_CONFIG_DIRS:
             return f"agent configuration ({part}) cannot be changed by an agent"
         if part in _STOCKADE_FILES:
             return f"Stockade policy ({part}) cannot be changed by an agent"
-    if is_within(folded, posixpath.normpath(stockade_home).casefold()):
-        return "the Stockade home cannot be changed by an agent"
-    if is_within(folded, posixpath.join(home_f, ".config", "stockade")):
-        return "Stockade configuration cannot be changed by an agent"
-    for name in _AGENT_CONFIG_HOME_FILES:
-        if folded == posixpath.join(home_f, name):
-            return f"agent configuration (~/{name}) cannot be changed by an agent"
-    for name in _SHELL_STARTUP_FILES:
-        if folded == posixpath.join(home_f, name):
-            return f"shell startup file (~/{name}) runs code outside the agent's view"
+    exact, trees = _home_targets(home, stockade_home)
+    reason = exact.get(folded)
+    if reason is not None:
+        return reason
+    for tree, why in trees:
+        if folded == tree or folded.startswith(tree + "/"):
+            return why
     for index in range(len(parts) - 1):
         if parts[index] != ".git":
             continue

@@ -122,13 +122,19 @@ class RuleIndex:
 
     def match(self, facts: CallFacts) -> list[NamedRule]:
         """Every rule whose conditions all hold for ``facts``, in definition order."""
-        candidates: set[int] = set(self._always)
-        candidates.update(self._by_tool.get(facts.tool_name, ()))
-        candidates.update(self._by_action.get(facts.action, ()))
+        found: list[list[int]] = []
+        if self._always:
+            found.append(self._always)
+        for table, key in ((self._by_tool, facts.tool_name), (self._by_action, facts.action)):
+            hit = table.get(key)
+            if hit:
+                found.append(hit)
         if self._tool_prefixes:
             name = facts.tool_name
             for end in range(1, len(name) + 1):
-                candidates.update(self._tool_prefixes.get(name[:end], ()))
+                hit = self._tool_prefixes.get(name[:end])
+                if hit:
+                    found.append(hit)
         for argv in facts.commands:
             node = self._trie
             for word in _command_words(argv):
@@ -136,17 +142,28 @@ class RuleIndex:
                 if child is None:
                     break
                 node = child
-                candidates.update(node.rules)
+                if node.rules:
+                    found.append(node.rules)
         for host in facts.hosts:
-            candidates.update(self._hosts.get(host, ()))
+            hit = self._hosts.get(host)
+            if hit:
+                found.append(hit)
             labels = host.split(".")
             for start in range(1, len(labels)):
-                candidates.update(self._suffixes.get(".".join(labels[start:]), ()))
-        if self._path_dirs:
+                hit = self._suffixes.get(".".join(labels[start:]))
+                if hit:
+                    found.append(hit)
+        path_dirs = self._path_dirs
+        if path_dirs:
             for path in facts.paths:
                 for ancestor in _ancestors(path):
-                    candidates.update(self._path_dirs.get(ancestor, ()))
-        return [self.rules[i] for i in sorted(candidates) if self._holds(i, facts)]
+                    hit = path_dirs.get(ancestor)
+                    if hit:
+                        found.append(hit)
+        if not found:
+            return []
+        candidates = sorted({index for group in found for index in group})
+        return [self.rules[i] for i in candidates if self._holds(i, facts)]
 
     def _holds(self, index: int, facts: CallFacts) -> bool:
         rule = self.rules[index].rule
