@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.decision import Verdict
-from tests.engine_support import Sandbox, make_sandbox
 
 CAT_SPELLINGS = ['"c"at', "ca\\t", "'cat'", "\\cat", "/bin/cat", "c''at", "$'\\x63at'"]
 WRAPPERS = ["", "sudo ", "env X=1 ", "timeout 5 ", "nohup ", "nice -n 5 ", "command "]
