@@ -202,3 +202,23 @@ def test_unsafe_home_refused(home: Path) -> None:
     )
     assert result.returncode == 3
     assert "doctor --fix" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_config_stops_the_daemon_from_starting(home: Path) -> None:
+    home.mkdir(mode=0o700)
+    config = home / "stockade.toml"
+    config.write_text('level = "lenient"\n[tools]\nalow = ["Bash"]\n')
+    os.chmod(config, 0o600)
+    result = subprocess.run(
+        [STOCKADE, "serve"],
+        env={**os.environ, "STOCKADE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert str(config) in result.stderr
+    assert "key `level`" in result.stderr and "key `tools.alow`: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (home / "stockade.sock").exists()

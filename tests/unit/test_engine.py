@@ -385,3 +385,14 @@ def test_tool_glob_and_action_rules(box: Sandbox) -> None:
     assert box.decide("mcp__vault__read_secret_x", {}).verdict is Verdict.DENY
     write = box.decide("Write", {"file_path": str(box.project / "a.txt"), "content": ""})
     assert write.verdict is Verdict.ASK and write.rule_id == "rule:rules[1]"
+
+
+def test_search_with_a_nul_pattern_is_a_guard_deny(box: Sandbox) -> None:
+    decision = box.decide("Glob", {"pattern": "src/\x00x"})
+    assert decision.verdict is Verdict.DENY
+    assert decision.rule_id == "guard:path-invalid"
+
+
+def test_search_rooted_in_a_credential_dir_is_a_credential_read(box: Sandbox) -> None:
+    decision = box.decide("Grep", {"pattern": "BEGIN", "path": str(box.user_home / ".ssh")})
+    assert decision.rule_id == "guard:credential-read"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -43,6 +43,8 @@ class Context:
     resolver: PathResolver
     cwd: str
     root: str
+    # One decision resolves each (path, base) once: compound commands repeat paths.
+    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def subject(self, analysis: Analysis, **facts: Any) -> Subject:
         subject = Subject(CallFacts(self.call.tool_name, self.action, **facts))
@@ -50,13 +52,19 @@ class Context:
         return subject
 
     def resolve(self, raw: str, base: str, subject: Subject) -> str | None:
+        key = (raw, base)
+        known = self.resolved.get(key)
+        if known is not None:
+            return known
         try:
-            return self.resolver.resolve(raw, base)
+            path = self.resolver.resolve(raw, base)
         except (ValueError, OSError) as exc:
             subject.findings.append(
                 Finding(Zone.NEVER, "guard:path-invalid", f"unusable path: {exc}", Verdict.DENY)
             )
             return None
+        self.resolved[key] = path
+        return path
 
 
 Inspector = Callable[[Context, Analysis], None]
@@ -163,9 +171,11 @@ def inspect_fs_search(ctx: Context, analysis: Analysis) -> None:
             continue
         # The search root, anything directly in it, and path-shaped patterns under it.
         candidates = [root, root.rstrip("/") + "/*"]
-        candidates += [
-            ctx.resolver.resolve(p, root) for p in patterns if "/" in p or p.startswith(".")
-        ]
+        for pattern in patterns:
+            if "/" in pattern or pattern.startswith("."):
+                resolved = ctx.resolve(pattern, root, subject)
+                if resolved is not None:
+                    candidates.append(resolved)
         subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=tuple(candidates))
         for path in candidates:
             judge_read(ctx, path, subject, analysis)
