@@ -1,15 +1,11 @@
-"""The audit log in SQLite: one writer thread, group commit, durable before it answers.
+"""The audit log in SQLite: the file, its schema, the store's API, and reading.
 
-A decision is only answered after its row is on disk, so the writer is on the
-critical path. One thread owns the write connection (as in datasette's
-``database.py``): appenders queue events, and the thread takes everything queued
-(up to ``max_batch``), chains the hashes, inserts them in one transaction and
-commits once, so 16 concurrent callers pay for about one fsync, not sixteen. WAL with
-``synchronous=FULL`` makes every commit durable and lets readers (a second connection,
-``verify``, ``stockade audit``) run without ever blocking the writer.
-
-Timestamps never go backwards within a log (a clock step back reuses the last one):
-time order is seq order, so a time range is a seq range and a purge is a prefix.
+:class:`SqliteAuditStore` creates the file private (0600), puts it in WAL mode with
+``synchronous=FULL`` so that every commit is durable, refuses a tail that does not
+hash, and hands every write to one :class:`~stockade.audit.writer.AuditWriter` thread,
+which commits a batch of appends at once and answers a caller only once its row is on
+disk. WAL lets readers (a second connection, ``verify``, ``stockade audit``) run without
+ever blocking the writer.
 """
 
 from __future__ import annotations
@@ -17,27 +13,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from stockade.audit.chain import GENESIS_HASH, event_hash
-from stockade.audit.events import (
-    PURGED_KIND,
-    AuditEvent,
-    ChainHead,
-    StoredEvent,
-    canonical_payload,
-    format_ts,
-    normalize_ts,
-)
+from stockade.audit.events import AuditEvent, ChainHead, StoredEvent, normalize_ts
+from stockade.audit.writer import Append, AuditWriter, Purge, PurgeResult, Row
 from stockade.errors import AuditIntegrityError, StockadeError
+
+__all__ = ["SCHEMA_VERSION", "PurgeResult", "SqliteAuditStore"]
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -53,43 +42,8 @@ INSERT OR IGNORE INTO meta VALUES ('base_seq', '1'), ('base_hash', '{genesis}'),
     ('schema_version', '{version}');
 """
 _SELECT = "SELECT seq, ts, kind, actor, session, payload, prev_hash, hash FROM events"
-_INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 T = TypeVar("T")
-_Row = tuple[int, str, str, str, str | None, str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class PurgeResult:
-    """How many events a purge deleted, and the seq the log now starts at."""
-
-    purged: int
-    base_seq: int
-
-
-@dataclass(slots=True)
-class _Append:
-    event: AuditEvent
-    future: asyncio.Future[StoredEvent] | Future[StoredEvent]
-    loop: asyncio.AbstractEventLoop | None = None  # set when ``future`` is an asyncio one
-
-
-@dataclass(slots=True)
-class _Purge:
-    before: str
-    actor: str
-    future: Future[PurgeResult]
-
-
-@dataclass(frozen=True, slots=True)
-class _Chained:
-    rows: list[_Row]
-    done: list[tuple[_Append, StoredEvent]]
-    failed: list[tuple[_Append, Exception]]
-    head: ChainHead
-
-
-_STOP = object()
 
 
 class SqliteAuditStore:
@@ -109,17 +63,13 @@ class SqliteAuditStore:
         self._redactor = redactor
         self._clock = clock or (lambda: datetime.now(UTC))
         self._max_batch = max_batch
-        self._jobs: queue.SimpleQueue[_Append | _Purge | object] = queue.SimpleQueue()
-        self._state_lock = threading.Lock()  # guards _open, _closed and the committed head
+        self._state_lock = threading.Lock()  # guards _open, _closed and submitting jobs
         self._read_lock = threading.Lock()
         self._open = False
         self._closed = False
-        self._head = ChainHead(0, GENESIS_HASH)
-        self._last_ts = ""
-        self._base_seq = 1
-        self._writer: sqlite3.Connection | None = None
+        self._connection: sqlite3.Connection | None = None  # the writer's
         self._reader: sqlite3.Connection | None = None
-        self._thread: threading.Thread | None = None
+        self._writer: AuditWriter | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -129,18 +79,28 @@ class SqliteAuditStore:
             if self._open or self._closed:
                 raise StockadeError("the audit store can be opened only once")
             _create_private(self._path)
-            writer = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             try:
-                _prepare(writer)
-                self._head, self._last_ts, self._base_seq = _check_tail(writer, self._path)
+                _prepare(conn)
+                tail = _check_tail(conn, self._path)
             except BaseException:
-                writer.close()
+                conn.close()
                 raise
-            self._writer = writer
+            self._connection = conn
             self._reader = sqlite3.connect(self._path, check_same_thread=False)
             self._reader.execute("PRAGMA query_only = ON")
-            self._thread = threading.Thread(target=self._run, name="stockade-audit", daemon=True)
-            self._thread.start()
+
+            def transaction(work: Callable[[sqlite3.Connection], T]) -> T:
+                # looked up at each commit, so that one can be made to fail on demand
+                return self._transaction(work)
+
+            self._writer = AuditWriter(
+                transaction,
+                *tail,
+                redactor=self._redactor,
+                clock=self._clock,
+                max_batch=self._max_batch,
+            )
             self._open = True
 
     def close(self) -> None:
@@ -149,11 +109,11 @@ class SqliteAuditStore:
             if not self._open or self._closed:
                 self._closed = True
                 return
-            self._closed = True
-            self._jobs.put(_STOP)
-        assert self._thread is not None and self._writer is not None and self._reader is not None
-        self._thread.join()
-        self._writer.close()
+            self._closed = True  # from here on nothing is submitted
+        assert self._writer is not None
+        assert self._connection is not None and self._reader is not None
+        self._writer.stop()
+        self._connection.close()
         with self._read_lock:
             self._reader.close()
 
@@ -166,13 +126,13 @@ class SqliteAuditStore:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[StoredEvent] = loop.create_future()
-        self._submit(_Append(event, future, loop))
+        self._submit(Append(event, future, loop))
         return await future
 
     def append_blocking(self, event: AuditEvent) -> StoredEvent:
         """:meth:`append` for threads without an event loop."""
         future: Future[StoredEvent] = Future()
-        self._submit(_Append(event, future))
+        self._submit(Append(event, future))
         return future.result()
 
     def purge_before(self, before: str, *, actor: str = "daemon") -> PurgeResult:
@@ -183,129 +143,19 @@ class SqliteAuditStore:
         ``verify`` can tell a purge from a deleted prefix.
         """
         future: Future[PurgeResult] = Future()
-        self._submit(_Purge(normalize_ts(before), actor, future))
+        self._submit(Purge(normalize_ts(before), actor, future))
         return future.result()
 
-    def _submit(self, job: _Append | _Purge) -> None:
+    def _submit(self, job: Append | Purge) -> None:
         with self._state_lock:
             if not self._open or self._closed:
                 state = "closed" if self._closed else "not open"
                 raise StockadeError(f"the audit log is {state}", "nothing was recorded")
-            self._jobs.put(job)
-
-    def _run(self) -> None:
-        """The writer thread: drain the queue in batches until the stop marker."""
-        while True:
-            batch = [self._jobs.get()]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                if not self._process(batch):
-                    return
-            except Exception as exc:  # a bug: fail every caller rather than leave one hanging
-                _settle([(job, exc) for job in batch if isinstance(job, _Append)])
-                for job in batch:
-                    if isinstance(job, _Purge) and not job.future.done():
-                        job.future.set_exception(exc)
-                if any(job is _STOP for job in batch):
-                    return
-
-    def _process(self, batch: list[_Append | _Purge | object]) -> bool:
-        """Commit runs of appends, purges in between; False once the stop marker is seen."""
-        appends: list[_Append] = []
-        for job in batch:
-            if isinstance(job, _Append):
-                appends.append(job)
-                continue
-            self._commit_appends(appends)
-            appends = []
-            if not isinstance(job, _Purge):
-                return False
-            self._purge(job)
-        self._commit_appends(appends)
-        return True
-
-    def _chain(self, jobs: list[_Append], head: ChainHead) -> _Chained:
-        """Seq, time and hashes for each event; a payload that cannot be stored fails alone."""
-        rows: list[_Row] = []
-        done: list[tuple[_Append, StoredEvent]] = []
-        failed: list[tuple[_Append, Exception]] = []
-        for job in jobs:
-            event = job.event
-            seq = head.seq + 1
-            try:
-                payload = self._redactor(event.payload) if self._redactor else event.payload
-                text = canonical_payload(payload)
-                ts = max(format_ts(self._clock()), self._last_ts)
-                digest = event_hash(
-                    head.hash, seq, ts, event.kind, event.actor, event.session, text
-                )
-                payload = json.loads(text)  # what get() will return: lists, not tuples
-            except Exception as exc:  # the caller gets it; the batch goes on
-                failed.append((job, exc))
-                continue
-            stored = StoredEvent(
-                seq, ts, event.kind, event.actor, event.session, payload, head.hash, digest
-            )
-            rows.append((seq, ts, event.kind, event.actor, event.session, text, head.hash, digest))
-            done.append((job, stored))
-            head = ChainHead(seq, digest)
-            self._last_ts = ts
-        return _Chained(rows, done, failed, head)
-
-    def _commit_appends(self, jobs: list[_Append]) -> None:
-        if not jobs:
-            return
-        last_ts = self._last_ts
-        chained = self._chain(jobs, self._head)
-        outcomes: list[tuple[_Append, StoredEvent | Exception]] = list(chained.failed)
-        try:
-            if chained.rows:
-                self._transaction(lambda conn: conn.executemany(_INSERT, chained.rows))
-        except Exception as exc:
-            self._last_ts = last_ts
-            outcomes += [(job, exc) for job, _ in chained.done]
-        else:
-            with self._state_lock:
-                self._head = chained.head
-            outcomes += chained.done
-        _settle(outcomes)
-
-    def _purge(self, job: _Purge) -> None:
-        last_ts, base_seq = self._last_ts, self._base_seq
-
-        def run(conn: sqlite3.Connection) -> tuple[PurgeResult, ChainHead]:
-            older = conn.execute("SELECT max(seq) FROM events WHERE ts < ?", (job.before,))
-            cutoff = min(older.fetchone()[0] or 0, self._head.seq - 1)
-            purged = 0
-            if cutoff >= self._base_seq:
-                purged = conn.execute("DELETE FROM events WHERE seq <= ?", (cutoff,)).rowcount
-                first = conn.execute("SELECT prev_hash FROM events WHERE seq = ?", (cutoff + 1,))
-                _set_meta(conn, base_seq=str(cutoff + 1), base_hash=first.fetchone()[0])
-                self._base_seq = cutoff + 1
-            payload = {"before": job.before, "purged": purged, "base_seq": self._base_seq}
-            record = AuditEvent(PURGED_KIND, job.actor, None, payload)
-            chained = self._chain([_Append(record, Future())], self._head)
-            for _, exc in chained.failed:
-                raise exc
-            conn.executemany(_INSERT, chained.rows)
-            return PurgeResult(purged, self._base_seq), chained.head
-
-        try:
-            result, head = self._transaction(run)
-        except Exception as exc:
-            self._last_ts, self._base_seq = last_ts, base_seq
-            job.future.set_exception(exc)
-            return
-        with self._state_lock:
-            self._head = head
-        job.future.set_result(result)
+            assert self._writer is not None
+            self._writer.submit(job)
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._writer
+        conn = self._connection
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -324,7 +174,8 @@ class SqliteAuditStore:
         with self._state_lock:
             if not self._open:
                 raise StockadeError("the audit log is not open")
-            return self._head
+            assert self._writer is not None
+            return self._writer.head
 
     def get(self, seq: int) -> StoredEvent | None:
         rows = self._read(_SELECT + " WHERE seq = ?", (seq,))
@@ -382,7 +233,7 @@ class SqliteAuditStore:
             yield from (_stored(row) for row in rows)
             after = rows[-1][0]
 
-    def _read(self, sql: str, args: tuple[Any, ...]) -> list[_Row]:
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
         with self._read_lock:
             if self._reader is None or self._closed:
                 raise StockadeError("the audit log is not open")
@@ -417,10 +268,6 @@ def _prepare(conn: sqlite3.Connection) -> None:
         )
 
 
-def _set_meta(conn: sqlite3.Connection, **values: str) -> None:
-    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items())
-
-
 def _check_tail(conn: sqlite3.Connection, path: Path) -> tuple[ChainHead, str, int]:
     """The committed head, its time and the chain base; refuses a tail that does not hash."""
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -428,7 +275,7 @@ def _check_tail(conn: sqlite3.Connection, path: Path) -> tuple[ChainHead, str, i
     rows = conn.execute(_SELECT + " ORDER BY seq DESC LIMIT 2").fetchall()
     if not rows:
         return ChainHead(0, GENESIS_HASH), "", base_seq
-    last: _Row = rows[0]
+    last: Row = rows[0]
     seq, ts, kind, actor, session, payload, prev_hash, digest = last
     expected_prev = rows[1][7] if len(rows) > 1 else meta["base_hash"]
     if (
@@ -442,31 +289,6 @@ def _check_tail(conn: sqlite3.Connection, path: Path) -> tuple[ChainHead, str, i
     return ChainHead(seq, digest), ts, base_seq
 
 
-def _stored(row: _Row) -> StoredEvent:
+def _stored(row: Row) -> StoredEvent:
     seq, ts, kind, actor, session, payload, prev_hash, digest = row
     return StoredEvent(seq, ts, kind, actor, session, json.loads(payload), prev_hash, digest)
-
-
-def _settle(outcomes: list[tuple[_Append, StoredEvent | Exception]]) -> None:
-    """Resolve each caller: one wake-up per event loop per batch, not one per event."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Append, StoredEvent | Exception]]] = {}
-    for job, outcome in outcomes:
-        if job.loop is None:
-            _resolve([(job, outcome)])
-        else:
-            by_loop.setdefault(job.loop, []).append((job, outcome))
-    for loop, batch in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(_resolve, batch)
-        except RuntimeError:  # that loop is closed: nobody is waiting any more
-            pass
-
-
-def _resolve(outcomes: list[tuple[_Append, StoredEvent | Exception]]) -> None:
-    for job, outcome in outcomes:
-        if job.future.done():  # an asyncio caller that was cancelled
-            continue
-        if isinstance(outcome, Exception):
-            job.future.set_exception(outcome)
-        else:
-            job.future.set_result(outcome)
