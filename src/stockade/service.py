@@ -81,6 +81,15 @@ class DecisionService:
             state = self._sessions.get((call.harness, call.session_id), SessionState())
         return self._decide(call, state).decision
 
+    def restore_taint(self, harness: str, session_id: str, sources: list[str]) -> None:
+        """Re-apply credential sources recorded in the audit log (after a restart)."""
+        key = (harness, session_id)
+        with self._lock:
+            state = self._sessions.get(key, SessionState())
+            for source in sources:
+                state = state.with_credential(source)
+            self._remember(key, state)
+
     def session_state(self, harness: str, session_id: str) -> SessionState:
         with self._lock:
             return self._sessions.get((harness, session_id), SessionState())

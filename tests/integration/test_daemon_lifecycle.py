@@ -172,3 +172,29 @@ def _wait_for_kind(client: Client, kind: str, count: int = 1, timeout: float = 1
     while len(client.request("GET", "/audit/events", query={"kind": kind})["events"]) < count:
         assert time.monotonic() < deadline, f"no {kind} event after {timeout} s"
         time.sleep(0.05)
+
+
+def test_credential_taint_survives_a_restart(
+    spawn_daemon: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".env").write_text("TOKEN=x\n")
+    where = {"cwd": str(project), "project_root": str(project)}
+    read = tool_call("tainted", tool_input={"file_path": str(project / ".env")}, **where)
+    fetch = tool_call(
+        "tainted", tool_name="WebFetch", tool_input={"url": "https://example.com/"}, **where
+    )
+    first = spawn_daemon()
+    with first.client() as client:
+        assert client.request("POST", "/decide", read)["rule_id"] == "guard:credential-read"
+        events = client.request("GET", "/audit/events", query={"kind": "session.tainted"})
+        assert [e["session"] for e in events["events"]] == ["tainted"]
+    first.stop()
+    second = spawn_daemon()
+    with second.client() as client:
+        answer = client.request("POST", "/decide", fetch)
+        assert answer["verdict"] == "deny"
+        assert answer["rule_id"] == "flow:credential-then-network"
+        other = client.request("POST", "/decide", {**fetch, "session_id": "clean"})
+        assert other["rule_id"] != "flow:credential-then-network"

@@ -12,6 +12,7 @@ kind                       payload
 =========================  =======================================================
 ``decision``               the request (redacted) and the ``Decision`` answered
 ``decision.error``         the request and the error that turned into a deny
+``session.tainted``        harness, credential sources a session now holds (restored on start)
 ``prompt.screened``        prompt sha256, verdict, matched pattern (never the text)
 ``daemon.started``         pid, version, config hash
 ``daemon.stopped``         pid, reason

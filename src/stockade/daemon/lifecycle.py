@@ -34,7 +34,7 @@ from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
 from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.limits import Limits
-from stockade.daemon.pipeline import Pipeline
+from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
 from stockade.home import Home, atomic_write
@@ -134,6 +134,9 @@ class _Server(uvicorn.Server):
 async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
     store = SqliteAuditStore(home.audit_path, redactor=Redactor().redact)
     store.open()
+    restored = restore_session_taints(store, service)
+    if restored:
+        logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     pipeline = Pipeline(service, store)
     pid = os.getpid()
     reason = "startup failed"

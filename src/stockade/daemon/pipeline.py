@@ -28,6 +28,25 @@ from stockade.service import DecisionService
 logger = logging.getLogger(__name__)
 
 ERROR_RULE = "error:internal"
+TAINT_KIND = "session.tainted"
+PAGE = 1000
+
+
+def restore_session_taints(store: SqliteAuditStore, service: DecisionService) -> int:
+    """Give every session that read a credential its taint back; returns how many events."""
+    restored, after = 0, 0
+    while True:
+        events = store.query(after=after, limit=PAGE, kind=TAINT_KIND)
+        for event in events:
+            payload = event.payload
+            sources = payload.get("sources")
+            if event.session and isinstance(sources, list):
+                harness = str(payload.get("harness", ""))
+                service.restore_taint(harness, event.session, [str(x) for x in sources])
+                restored += 1
+        if len(events) < PAGE:
+            return restored
+        after = events[-1].seq
 
 
 class Pipeline:
@@ -43,13 +62,23 @@ class Pipeline:
         """Decide one call, advance its session, and answer only once the event is durable."""
         call = body.to_call()
         kind = "decision"
+        tainted: list[str] = []
         try:
-            decision = self.service.decide(call).decision
+            before = self.service.session_state(call.harness, call.session_id)
+            outcome = self.service.decide(call)
+            decision = outcome.decision
+            known = set(before.credential_sources)
+            tainted = [s for s in outcome.state.credential_sources if s not in known]
         except Exception as exc:  # any engine bug must turn into a deny, not an allow
             logger.error("decision failed for session %s: %s", call.session_id, type(exc).__name__)
             kind = "decision.error"
             decision = _internal_deny()
         seq = await self._append(kind, call.harness, call.session_id, _payload(call, decision))
+        if tainted:
+            # Durable like the decision, so that a restarted daemon still knows this
+            # session holds a credential (restored by `restore_session_taints`).
+            taint = {"harness": call.harness, "sources": tainted, "decision_seq": seq}
+            await self._append(TAINT_KIND, call.harness, call.session_id, taint)
         return {**decision.to_json(), "event_seq": seq}
 
     def check(self, body: ToolCallBody) -> dict[str, Any]:
