@@ -1,10 +1,24 @@
-"""Stockade: a local-first security daemon for AI agents. Agents ask, the daemon decides."""
+"""Stockade: a local-first security daemon for AI agents. Agents ask, the daemon decides.
 
-from stockade.decision import Decision, Verdict, Zone
-from stockade.errors import StockadeError
-from stockade.request import PromptSubmission, ToolCall
+Public names are loaded on first use: the hook shim imports ``stockade.*`` once per
+agent tool call and must not pay for modules it does not need.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Decision": "stockade.decision",
+    "Verdict": "stockade.decision",
+    "Zone": "stockade.decision",
+    "StockadeError": "stockade.errors",
+    "PromptSubmission": "stockade.request",
+    "ToolCall": "stockade.request",
+}
 
 __all__ = [
     "Decision",
@@ -15,3 +29,15 @@ __all__ = [
     "Zone",
     "__version__",
 ]
+
+if TYPE_CHECKING:
+    from stockade.decision import Decision, Verdict, Zone
+    from stockade.errors import StockadeError
+    from stockade.request import PromptSubmission, ToolCall
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stockade' has no attribute {name!r}")
+    return getattr(import_module(module), name)

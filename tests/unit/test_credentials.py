@@ -52,6 +52,13 @@ CASES: dict[str, tuple[str, str]] = {
     ".vault-token": ("/home/u/.vault-token", "/home/u/vault-token.md"),
     ".password-store/**": ("/home/u/.password-store/bank.gpg", "/home/u/password-store/x"),
     "*.ovpn": ("/home/u/work.ovpn", "/home/u/ovpn.md"),
+    "etc/shadow": ("/etc/shadow", "/etc/shadowsocks.json"),
+    "etc/shadow-": ("/etc/shadow-", "/etc/shadow.d/x"),
+    "etc/gshadow": ("/etc/gshadow", "/etc/gshadow.lock"),
+    "etc/gshadow-": ("/etc/gshadow-", "/etc/gshadows"),
+    "etc/sudoers": ("/etc/sudoers", "/etc/sudoers.bak"),
+    "etc/sudoers.d/**": ("/etc/sudoers.d/90-cloud", "/etc/sudo.conf"),
+    "ssh_host_*_key": ("/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub"),
 }
 
 NEGATIONS = {"!.env.example", "!.env.sample", "!.env.template", "!id_*.pub"}

@@ -396,3 +396,17 @@ def test_search_with_a_nul_pattern_is_a_guard_deny(box: Sandbox) -> None:
 def test_search_rooted_in_a_credential_dir_is_a_credential_read(box: Sandbox) -> None:
     decision = box.decide("Grep", {"pattern": "BEGIN", "path": str(box.user_home / ".ssh")})
     assert decision.rule_id == "guard:credential-read"
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh/ssh_host_ed25519_key"]
+)
+def test_system_secrets_are_credentials(box: Sandbox, path: str) -> None:
+    assert box.decide("Read", {"file_path": path}).rule_id == "guard:credential-read"
+    assert box.bash(f"cat {path}").verdict is not Verdict.ALLOW
+
+
+def test_host_public_keys_and_passwd_are_not_credentials(box: Sandbox) -> None:
+    assert box.decide("Read", {"file_path": "/etc/passwd"}).verdict is Verdict.ALLOW
+    pub = box.decide("Read", {"file_path": "/etc/ssh/ssh_host_ed25519_key.pub"})
+    assert pub.verdict is Verdict.ALLOW

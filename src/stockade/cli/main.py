@@ -19,7 +19,7 @@ from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from stockade import __version__
-from stockade.cli import audit, check, config, doctor, output, serve, trust
+from stockade.cli import audit, check, config, doctor, install, output, serve, trust
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
 from stockade.home import Home
@@ -95,10 +95,11 @@ check.register(app)
 audit.register(app)
 doctor.register(app)
 trust.register(app)
+install.register(app)
 config.register(app)
 app.command()(version)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the CLI (the console script enters through :mod:`stockade.entry`)."""
     app()

@@ -69,6 +69,14 @@ DEFAULT_CREDENTIAL_PATTERNS: tuple[str, ...] = (
     ".vault-token",
     ".password-store/**",
     "*.ovpn",
+    # system secrets: password hashes, sudo policy, host keys
+    "etc/shadow",
+    "etc/shadow-",
+    "etc/gshadow",
+    "etc/gshadow-",
+    "etc/sudoers",
+    "etc/sudoers.d/**",
+    "ssh_host_*_key",
 )
 
 # Lowercasing beats re.IGNORECASE: Python's regex engine skips a branch on its first
