@@ -12,7 +12,7 @@ import json
 import os
 import platform
 
-from bench import bench_audit, bench_engine, bench_socket
+from bench import bench_audit, bench_engine, bench_hook, bench_socket
 from bench.common import write_result
 
 
@@ -20,6 +20,7 @@ def main() -> None:
     engine = bench_engine.main()
     socket = bench_socket.main()
     audit = bench_audit.main()
+    hook = bench_hook.main()
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -42,6 +43,12 @@ def main() -> None:
         ("audit verify", f"{audit['verify_events_per_s']:,} events/s", "≥ 200 000"),
         ("durable audit appends/s, 16 appenders", f"{audit['appends_per_s_16']:,}", "—"),
         ("redaction throughput", f"{audit['redact_mb_per_s']} MB/s", "—"),
+        (
+            "hook shim vs do-nothing Python hook, p50",
+            f"{hook['shim_ms']['p50']} vs {hook['do_nothing_ms']['p50']} ms "  # type: ignore[index]
+            f"({hook['ratio_p50']}×)",
+            "≤ 1.5×",
+        ),
     ]
     print()
     print("| measure | this run | target |")

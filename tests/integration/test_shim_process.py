@@ -26,7 +26,18 @@ from stockade.home import Home
 pytestmark = pytest.mark.integration
 
 STOCKADE = str(Path(sys.executable).parent / "stockade")
-HEAVY = ("typer", "rich", "pydantic", "starlette", "uvicorn", "stockade.policy", "stockade.daemon")
+HEAVY = (
+    "typer",
+    "rich",
+    "pydantic",
+    "starlette",
+    "uvicorn",
+    "stockade.policy",
+    "stockade.daemon",
+    "http",  # http.client drags in ssl and email: ~40 ms per tool call
+    "ssl",
+    "email",
+)
 
 
 def run_hook(

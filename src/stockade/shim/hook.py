@@ -27,8 +27,8 @@ from types import FrameType
 from typing import Any, BinaryIO, TextIO
 
 from stockade.adapters.base import ADAPTERS, EventKind, HarnessAdapter, Rendered, dump, load_adapter
-from stockade.client import Client
 from stockade.errors import AdapterError, DaemonUnavailable, StockadeError
+from stockade.shim.wire import post_json
 
 MAX_STDIN_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 20.0
@@ -76,16 +76,14 @@ def answer(adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str]) -> 
             kind = adapter.event_kind(raw)
             if kind == "other":
                 return b"", 0
-            with Client(socket_path(env), timeout=timeout) as client:
-                if kind == "pre_tool":
-                    body = _body(asdict(adapter.parse_pre_tool(raw, env)))
-                    return adapter.render_decision(
-                        _mapping(client.request("POST", "/decide", body))
-                    )
-                body = _body(asdict(adapter.parse_prompt(raw, env)))
-                body.pop("metadata", None)
-                reply = client.request("POST", "/prompts/screen", body)
-                return adapter.render_prompt(_mapping(reply))
+            where = socket_path(env)
+            if kind == "pre_tool":
+                body = _body(asdict(adapter.parse_pre_tool(raw, env)))
+                return adapter.render_decision(_mapping(post_json(where, "/decide", body, timeout)))
+            body = _body(asdict(adapter.parse_prompt(raw, env)))
+            body.pop("metadata", None)
+            reply = post_json(where, "/prompts/screen", body, timeout)
+            return adapter.render_prompt(_mapping(reply))
     except BaseException as exc:  # every failure, even an interrupt, must block: never crash open
         return adapter.render_failure(_message(exc, kind, timeout), kind)
 
