@@ -120,6 +120,10 @@ class RuleIndex:
             else:
                 self._always.append(index)
 
+        # Only prefix lengths and directory depths that some rule uses can ever hit.
+        self._prefix_lengths = sorted({len(prefix) for prefix in self._tool_prefixes})
+        self._dir_depths = sorted({_depth(directory) for directory in self._path_dirs})
+
     def match(self, facts: CallFacts) -> list[NamedRule]:
         """Every rule whose conditions all hold for ``facts``, in definition order."""
         found: list[list[int]] = []
@@ -131,7 +135,7 @@ class RuleIndex:
                 found.append(hit)
         if self._tool_prefixes:
             name = facts.tool_name
-            for end in range(1, len(name) + 1):
+            for end in self._prefix_lengths:
                 hit = self._tool_prefixes.get(name[:end])
                 if hit:
                     found.append(hit)
@@ -156,10 +160,12 @@ class RuleIndex:
         path_dirs = self._path_dirs
         if path_dirs:
             for path in facts.paths:
-                for ancestor in _ancestors(path):
-                    hit = path_dirs.get(ancestor)
-                    if hit:
-                        found.append(hit)
+                parts = path.split("/")
+                for depth in self._dir_depths:
+                    if depth <= len(parts):
+                        hit = path_dirs.get("/".join(parts[:depth]) or "/")
+                        if hit:
+                            found.append(hit)
         if not found:
             return []
         candidates = sorted({index for group in found for index in group})
@@ -209,10 +215,6 @@ def _anchor(pattern: str, project_root: str, home: str) -> str:
     return project_root.rstrip("/") + "/" + pattern
 
 
-def _ancestors(path: str) -> Iterable[str]:
-    yield "/"
-    index = path.find("/", 1)
-    while index != -1:
-        yield path[:index]
-        index = path.find("/", index + 1)
-    yield path
+def _depth(directory: str) -> int:
+    """How many ``/``-separated parts the directory has ("/" is 1, "/opt" is 2)."""
+    return 1 if directory == "/" else len(directory.rstrip("/").split("/"))
