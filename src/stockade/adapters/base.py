@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -158,3 +159,58 @@ def ask_as_deny(answer: Mapping[str, Any]) -> str:
 
 
 _HINT = "the harness sent a hook payload Stockade does not understand; report it with its version"
+
+
+MAX_PROMPT_CHARS = 256 * 1024
+
+
+class HookPayloadParser:
+    """Parsing shared by harnesses whose hooks send ``session_id``, ``cwd``, ``tool_name``,
+    ``tool_input`` and ``prompt`` (Claude Code, Codex, Gemini CLI).
+
+    A harness names its events and the environment variable that carries the project
+    root; without one (or when it is unset or relative) the cwd is the project.
+    """
+
+    name: ClassVar[str]
+    project_env: ClassVar[str | None] = None
+    pre_tool_events: ClassVar[frozenset[str]] = frozenset()
+    prompt_events: ClassVar[frozenset[str]] = frozenset()
+
+    def event_kind(self, raw: Mapping[str, Any]) -> EventKind:
+        event = raw.get("hook_event_name")
+        if event in self.pre_tool_events:
+            return "pre_tool"
+        if event in self.prompt_events:
+            return "prompt"
+        return "other"
+
+    def parse_pre_tool(
+        self, raw: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> ToolCall:
+        cwd = field_path(raw, "cwd")
+        return ToolCall(
+            harness=self.name,
+            session_id=field_str(raw, "session_id"),
+            tool_name=field_str(raw, "tool_name"),
+            tool_input=field_object(raw, "tool_input"),
+            cwd=cwd,
+            project_root=self._root(cwd, env),
+        )
+
+    def parse_prompt(
+        self, raw: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> PromptSubmission:
+        cwd = field_path(raw, "cwd")
+        return PromptSubmission(
+            harness=self.name,
+            session_id=field_str(raw, "session_id"),
+            prompt=field_str(raw, "prompt", max_len=MAX_PROMPT_CHARS),
+            cwd=cwd,
+            project_root=self._root(cwd, env),
+        )
+
+    def _root(self, cwd: str, env: Mapping[str, str] | None) -> str:
+        if self.project_env is None:
+            return cwd
+        return env_root(os.environ if env is None else env, self.project_env) or cwd

@@ -12,65 +12,28 @@ here), else the cwd.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from stockade.adapters.base import (
     NO_OUTPUT,
     EventKind,
+    HookPayloadParser,
     Rendered,
     ask_as_deny,
     dump,
-    env_root,
-    field_object,
-    field_path,
-    field_str,
     reason_of,
     verdict_of,
 )
-from stockade.request import PromptSubmission, ToolCall
-
-MAX_PROMPT_CHARS = 256 * 1024
 
 
-class GeminiAdapter:
+class GeminiAdapter(HookPayloadParser):
     """``stockade hook gemini``."""
 
     name: ClassVar[str] = "gemini"
-
-    def event_kind(self, raw: Mapping[str, Any]) -> EventKind:
-        event = raw.get("hook_event_name")
-        if event == "BeforeTool":
-            return "pre_tool"
-        if event == "BeforeAgent":
-            return "prompt"
-        return "other"
-
-    def parse_pre_tool(
-        self, raw: Mapping[str, Any], env: Mapping[str, str] | None = None
-    ) -> ToolCall:
-        cwd = field_path(raw, "cwd")
-        return ToolCall(
-            harness=self.name,
-            session_id=field_str(raw, "session_id"),
-            tool_name=field_str(raw, "tool_name"),
-            tool_input=field_object(raw, "tool_input"),
-            cwd=cwd,
-            project_root=_root(cwd, env),
-        )
-
-    def parse_prompt(
-        self, raw: Mapping[str, Any], env: Mapping[str, str] | None = None
-    ) -> PromptSubmission:
-        cwd = field_path(raw, "cwd")
-        return PromptSubmission(
-            harness=self.name,
-            session_id=field_str(raw, "session_id"),
-            prompt=field_str(raw, "prompt", max_len=MAX_PROMPT_CHARS),
-            cwd=cwd,
-            project_root=_root(cwd, env),
-        )
+    project_env: ClassVar[str | None] = "GEMINI_PROJECT_DIR"
+    pre_tool_events: ClassVar[frozenset[str]] = frozenset({"BeforeTool"})
+    prompt_events: ClassVar[frozenset[str]] = frozenset({"BeforeAgent"})
 
     def render_decision(self, decision: Mapping[str, Any]) -> Rendered:
         verdict = verdict_of(decision)
@@ -91,7 +54,3 @@ class GeminiAdapter:
 
 def _deny(reason: str) -> Rendered:
     return dump({"decision": "deny", "reason": reason}), 0
-
-
-def _root(cwd: str, env: Mapping[str, str] | None) -> str:
-    return env_root(os.environ if env is None else env, "GEMINI_PROJECT_DIR") or cwd
