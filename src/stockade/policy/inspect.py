@@ -46,6 +46,9 @@ class Context:
     # One decision resolves each (path, base) once: compound commands repeat paths.
     resolved: dict[tuple[str, str], str] = field(default_factory=dict)
 
+    def facts(self) -> CallFacts:
+        return CallFacts(self.call.tool_name, self.action)
+
     def subject(self, analysis: Analysis, **facts: Any) -> Subject:
         subject = Subject(CallFacts(self.call.tool_name, self.action, **facts))
         analysis.subjects.append(subject)
@@ -215,22 +218,38 @@ def shell_command(tool_input: Mapping[str, Any]) -> str | None:
 SHELL_CACHE_MAX_COMMAND = 4096
 
 
-@lru_cache(maxsize=4096)
-def _cached_shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[CommandFacts, ...]]:
+@dataclass(frozen=True, slots=True)
+class ShellPart:
+    """One simple command and the findings that depend on its text alone."""
+
+    facts: CommandFacts
+    findings: tuple[Finding, ...]
+
+
+def _analyze_shell(command: str, home: str) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
     parsed = parse(command)
-    return parsed, tuple(analyze(parsed, home=home))
+    parts: list[ShellPart] = []
+    for facts in analyze(parsed, home=home):
+        findings = [Finding(facts.zone, facts.rule_id, facts.reason)]
+        tampering = _self_tampering(facts.command.argv)
+        if tampering is not None:
+            findings.append(Finding(Zone.NEVER, "guard:self-protection", tampering))
+        parts.append(ShellPart(facts, tuple(findings)))
+    return parsed, tuple(parts)
 
 
-def shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[CommandFacts, ...]]:
+_cached_shell = lru_cache(maxsize=4096)(_analyze_shell)
+
+
+def shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
     """Parse and classify ``command``: a pure function, memoized for short commands.
 
     Agents repeat the same commands all session long; long ones are not cached so the
     cache stays small (at most 4096 × 4 KiB of keys).
     """
     if len(command) <= SHELL_CACHE_MAX_COMMAND:
-        return _cached_shell_facts(command, home)
-    parsed = parse(command)
-    return parsed, tuple(analyze(parsed, home=home))
+        return _cached_shell(command, home)
+    return _analyze_shell(command, home)
 
 
 def inspect_shell(ctx: Context, analysis: Analysis) -> None:
@@ -259,12 +278,10 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
     if isinstance(workdir, str):
         base = ctx.resolve(workdir, ctx.cwd, ctx.subject(analysis)) or ctx.cwd
     bases = [base] + _cd_targets(ctx, parsed.commands, base)
-    for facts in analyzed:
-        subject = ctx.subject(analysis, commands=(facts.command.argv,))
-        subject.findings.append(Finding(facts.zone, facts.rule_id, facts.reason))
-        tampering = _self_tampering(facts.command.argv)
-        if tampering is not None:
-            subject.findings.append(Finding(Zone.NEVER, "guard:self-protection", tampering))
+    for part in analyzed:
+        facts = part.facts
+        subject = Subject(ctx.facts(), list(part.findings))
+        analysis.subjects.append(subject)
         analysis.sinks.update(facts.sinks)
         paths: list[str] = []
         for raw in facts.reads:
