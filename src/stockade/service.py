@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -62,8 +63,17 @@ class DecisionService:
         """Load and compile the configuration; raises ``ConfigError`` when invalid."""
         settings, digest = load_settings(home)
         service = cls(home, settings, digest)
-        service._spec_for(service._user_home, None)  # compile once: bad patterns fail here
+        service.check_compiles()
         return service
+
+    def check_compiles(self) -> None:
+        """Compile the policy of every configured agent and project, so that a bad pattern,
+        glob or domain stops the daemon (or ``config validate``) instead of every call."""
+        self.engine_for(self._user_home, None)
+        for agent in self._settings.agents:
+            self.engine_for(self._user_home, agent)
+        for project in self._settings.projects:
+            self.engine_for(os.path.expanduser(project), None)
 
     def decide(self, call: ToolCall) -> Outcome:
         """Decide one call and advance its session's state. Never raises."""
@@ -160,9 +170,19 @@ class DecisionService:
         root = self._resolver.resolve(raw_root, "/")
         signature = _signature(root, self._home.trust_path)
         spec = self._spec_for(root, agent)
-        policy = compile_policy(
-            spec, project_root=root, home=self._user_home, stockade_home=self._stockade_home
-        )
+        try:
+            policy = compile_policy(
+                spec, project_root=root, home=self._user_home, stockade_home=self._stockade_home
+            )
+        except (ValueError, re.error) as exc:
+            sources = ", ".join(
+                str(self._home.config_path) if source == "settings" else source
+                for source in spec.sources
+            )
+            raise ConfigError(
+                f"the policy from {sources} does not compile: {exc}",
+                "fix the pattern, glob or domain it names",
+            ) from None
         engine = Engine(policy, self._resolver)
         self._engines[key] = (signature, engine)
         return engine

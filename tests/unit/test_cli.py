@@ -304,6 +304,11 @@ def test_config_validate(home: Home, tmp_path: Path) -> None:
     assert "invalid TOML" in result.stderr
     result = run(home, "config", "validate", str(bad), "--json")
     assert result.exit_code == 2 and json.loads(result.stdout)["valid"] is False
+    # valid against the schema, but its policy does not compile
+    uncompilable = tmp_path / "uncompilable.toml"
+    uncompilable.write_text('[credentials]\npatterns = ["*"]\n')
+    result = run(home, "config", "validate", str(uncompilable))
+    assert result.exit_code == 2 and "does not compile" in result.stderr
 
 
 def test_trust_list_and_revoke(home: Home, tmp_path: Path) -> None:

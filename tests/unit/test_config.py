@@ -112,3 +112,29 @@ def test_project_ignore_file_may_not_exempt(box: Sandbox) -> None:
 def test_published_schema_is_current() -> None:
     published = Path(__file__).parents[2] / "docs" / "config.schema.json"
     assert json.loads(published.read_text()) == settings_json_schema()
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[credentials]\npatterns = ["*"]\n', "'*'"),
+        ('[network]\nallow_domains = ["https://x.example"]\n', "https://x.example"),
+        ('[agents.ci]\n[agents.ci.credentials]\npatterns = ["**"]\n', "agents.ci"),
+        (
+            '[projects."/srv/site"]\n[projects."/srv/site".credentials]\npatterns = ["*"]\n',
+            "/srv/site",
+        ),
+    ],
+)
+def test_a_policy_that_does_not_compile_stops_loading(box: Sandbox, toml: str, needle: str) -> None:
+    box.configure(toml)
+    with pytest.raises(ConfigError) as info:
+        DecisionService.load(box.home)
+    assert "does not compile" in info.value.message and needle in info.value.message
+
+
+def test_a_project_file_that_does_not_compile_is_a_config_deny(box: Sandbox) -> None:
+    write_project_file(box, '[credentials]\npatterns = ["*"]\n')
+    decision = box.bash("ls")
+    assert decision.verdict is Verdict.DENY and decision.rule_id == "config:invalid"
+    assert "does not compile" in decision.reason

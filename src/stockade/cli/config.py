@@ -38,16 +38,18 @@ def validate(
     ] = None,
     json_out: output.JsonFlag = False,
 ) -> None:
-    """Check a configuration file against the schema. Exit 2 when it is invalid."""
+    """Check a configuration file against the schema and compile its policy. Exit 2 if invalid."""
     from stockade.config import Settings, load_settings, parse_toml
+    from stockade.service import DecisionService
 
     home = state(ctx).home
     path = file if file is not None else home.config_path
     try:
         if file is None:
-            _, digest = load_settings(home)
+            settings, digest = load_settings(home)
         else:
-            _, digest = parse_toml(file, Settings)
+            settings, digest = parse_toml(file, Settings)
+        DecisionService(home, settings, digest).check_compiles()
     except ConfigError as exc:
         if json_out:
             output.emit_json(
