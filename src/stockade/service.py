@@ -9,7 +9,6 @@ an invalid project file becomes a deny.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -31,7 +30,7 @@ from stockade.policy.credentials import DEFAULT_CREDENTIAL_PATTERNS
 from stockade.policy.engine import Engine
 from stockade.policy.paths import RealPathResolver
 from stockade.policy.spec import PolicySpec, apply_override, base_spec, extend_patterns
-from stockade.policy.state import Outcome, PromptScreening, SessionState
+from stockade.policy.state import Outcome, PromptScreening, SessionState, prompt_digest
 from stockade.request import PromptSubmission, ToolCall
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ class DecisionService:
             ).screen_prompt(submission)
         except Exception as exc:  # fail closed: a prompt we cannot screen is blocked
             log.exception("prompt screening failed")
-            digest = hashlib.sha256(submission.prompt.encode("utf-8", "surrogatepass")).hexdigest()
+            digest = prompt_digest(submission.prompt)
             return PromptScreening(
                 Verdict.DENY, f"screening failed: {_describe(exc)}", None, digest
             )

@@ -12,7 +12,6 @@ only configuration reloads, which read files, go to a thread.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from typing import Any
 
@@ -22,6 +21,7 @@ from stockade.daemon.schemas import PromptBody, ToolCallBody
 from stockade.decision import Decision, Verdict, Zone
 from stockade.errors import ConfigError
 from stockade.policy.actions import TOOL_UNKNOWN
+from stockade.policy.state import prompt_digest
 from stockade.request import ToolCall
 from stockade.service import DecisionService
 
@@ -100,7 +100,7 @@ class Pipeline:
         except Exception as exc:
             logger.error("prompt screening failed: %s", type(exc).__name__)
             verdict, reason, pattern = Verdict.DENY, "internal error while screening; denied", None
-            digest = hashlib.sha256(submission.prompt.encode()).hexdigest()
+            digest = prompt_digest(submission.prompt)
             kind = "prompt.error"
         payload = {
             "harness": submission.harness,

@@ -15,7 +15,6 @@ Pure and synchronous: the only outside access is the injected :class:`PathResolv
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from stockade.decision import Decision, Verdict, Zone
@@ -24,7 +23,7 @@ from stockade.policy.compile import CompiledPolicy
 from stockade.policy.findings import Analysis, Finding
 from stockade.policy.inspect import INSPECTORS, Context
 from stockade.policy.paths import PathResolver
-from stockade.policy.state import Outcome, PromptScreening, SessionState
+from stockade.policy.state import Outcome, PromptScreening, SessionState, prompt_digest
 from stockade.policy.zones import zone_verdict
 from stockade.request import PromptSubmission, ToolCall
 
@@ -68,7 +67,7 @@ class Engine:
         return Outcome(decision, new_state)
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
-        digest = hashlib.sha256(submission.prompt.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = prompt_digest(submission.prompt)
         pattern = self.policy.credentials.find_in_text(submission.prompt)
         if pattern is None:
             return PromptScreening(Verdict.ALLOW, "no credential reference", None, digest)

@@ -15,6 +15,14 @@ def has_glob(text: str) -> bool:
     return any(char in GLOB_CHARS for char in text)
 
 
+def literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard (the whole text if it has none)."""
+    for index, char in enumerate(pattern):
+        if char in GLOB_CHARS:
+            return pattern[:index]
+    return pattern
+
+
 def glob_to_regex(pattern: str) -> str:
     """The regex (without anchors) for a glob; ``**/`` may match zero components."""
     out: list[str] = []

@@ -75,7 +75,7 @@ Inspector = Callable[[Context, Analysis], None]
 
 def judge_read(ctx: Context, path: str, subject: Subject, analysis: Analysis) -> None:
     """Findings for reading the resolved ``path``."""
-    if path == ctx.policy.stockade_home or is_within(path, ctx.policy.stockade_home):
+    if is_within(path, ctx.policy.stockade_home):
         subject.findings.append(
             Finding(Zone.NEVER, "guard:stockade-home", f"reads Stockade's own files: {path}")
         )
@@ -151,14 +151,21 @@ def _input_paths(tool_input: Mapping[str, Any]) -> list[str]:
     return paths
 
 
-def inspect_fs_read(ctx: Context, analysis: Analysis) -> None:
-    paths = _input_paths(ctx.call.tool_input) or [ctx.cwd]
-    for raw in paths:
+Judge = Callable[[Context, str, Subject, Analysis], None]
+
+
+def _judge_each(ctx: Context, analysis: Analysis, raw_paths: list[str], judge: Judge) -> None:
+    """One subject per path named in the input, resolved against the cwd and judged."""
+    for raw in raw_paths:
         subject = ctx.subject(analysis)
         path = ctx.resolve(raw, ctx.cwd, subject)
         if path is not None:
             subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=(path,))
-            judge_read(ctx, path, subject, analysis)
+            judge(ctx, path, subject, analysis)
+
+
+def inspect_fs_read(ctx: Context, analysis: Analysis) -> None:
+    _judge_each(ctx, analysis, _input_paths(ctx.call.tool_input) or [ctx.cwd], judge_read)
 
 
 def inspect_fs_search(ctx: Context, analysis: Analysis) -> None:
@@ -196,12 +203,7 @@ def inspect_fs_write(ctx: Context, analysis: Analysis) -> None:
             Finding(Zone.MACHINE, "guard:write-unknown-target", "a write whose target is unknown")
         )
         return
-    for raw in paths:
-        subject = ctx.subject(analysis)
-        path = ctx.resolve(raw, ctx.cwd, subject)
-        if path is not None:
-            subject.facts = CallFacts(ctx.call.tool_name, ctx.action, paths=(path,))
-            judge_write(ctx, path, subject, analysis)
+    _judge_each(ctx, analysis, paths, judge_write)
 
 
 def shell_command(tool_input: Mapping[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from stockade.policy.actions import GROUPS
-from stockade.policy.globs import compile_glob, has_glob, literal_dir_prefix
+from stockade.policy.globs import compile_glob, has_glob, literal_dir_prefix, literal_prefix
 from stockade.policy.spec import NamedRule
 
 
@@ -107,7 +107,7 @@ class RuleIndex:
             elif path_glob:
                 self._path_dirs[literal_dir_prefix(path_glob)].append(index)
             elif rule.tool:
-                prefix = _literal_prefix(rule.tool)
+                prefix = literal_prefix(rule.tool)
                 if prefix == rule.tool:
                     self._by_tool[rule.tool].append(index)
                 elif prefix:
@@ -184,14 +184,6 @@ class RuleIndex:
             return False
         regex = self._path_regexes[index]
         return regex is None or any(regex.match(path) for path in facts.paths)
-
-
-def _literal_prefix(pattern: str) -> str:
-    """The part of a glob before its first wildcard (the whole text if it has none)."""
-    for index, char in enumerate(pattern):
-        if char in "*?[":
-            return pattern[:index]
-    return pattern
 
 
 def _command_words(argv: tuple[str, ...]) -> list[str]:

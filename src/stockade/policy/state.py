@@ -8,6 +8,7 @@ a window of time an agent could wait out.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from stockade.decision import Decision, Verdict
@@ -49,3 +50,8 @@ class PromptScreening:
     reason: str
     pattern: str | None
     prompt_sha256: str
+
+
+def prompt_digest(prompt: str) -> str:
+    """The sha256 stored instead of a prompt's text (lone surrogates from JSON hash too)."""
+    return hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
