@@ -280,11 +280,13 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
     if isinstance(workdir, str):
         base = ctx.resolve(workdir, ctx.cwd, ctx.subject(analysis)) or ctx.cwd
     bases = [base] + _cd_targets(ctx, parsed.commands, base)
+    blank = ctx.facts()
     for part in analyzed:
         facts = part.facts
-        subject = Subject(ctx.facts(), list(part.findings))
+        subject = Subject(blank, list(part.findings))
         analysis.subjects.append(subject)
-        analysis.sinks.update(facts.sinks)
+        if facts.sinks:
+            analysis.sinks.update(facts.sinks)
         paths: list[str] = []
         for raw in facts.reads:
             for b in bases:

@@ -12,14 +12,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from stockade.policy.actions import GROUPS
 from stockade.policy.globs import compile_glob, has_glob, literal_dir_prefix, literal_prefix
 from stockade.policy.spec import NamedRule
 
 
-@dataclass(frozen=True, slots=True)
-class CallFacts:
+class CallFacts(NamedTuple):
     """What a call touches, as the rule conditions see it."""
 
     tool_name: str
