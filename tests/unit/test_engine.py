@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.engine_support import Sandbox, make_sandbox
 
-from stockade.decision import Verdict, Zone
+from stockade.decision import Decision, Verdict, Zone
 
 
 @pytest.fixture
@@ -324,6 +324,43 @@ def test_harness_vocabularies(box: Sandbox) -> None:
         is Verdict.DENY
     )
     assert box.decide("mcp_github_list_issues", {}, harness="gemini").action == "mcp.call"
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input", "action"),
+    [  # Gemini CLI 0.61.0's tool declarations, as seen by the e2e tests.
+        ("grep_search", {"pattern": "TODO", "dir_path": "{p}/src"}, "fs.search"),
+        ("list_directory", {"dir_path": "{p}"}, "fs.search"),
+        ("update_topic", {"topic": "x"}, "agent.meta"),
+        ("enter_plan_mode", {}, "agent.meta"),
+        ("read_background_output", {"pid": 12}, "agent.meta"),
+        ("invoke_agent", {"agent_name": "a", "prompt": "p"}, "agent.spawn"),
+    ],
+)
+def test_gemini_tools_are_known(
+    box: Sandbox, tool: str, tool_input: dict[str, Any], action: str
+) -> None:
+    filled = {
+        k: v.format(p=box.project) if isinstance(v, str) else v for k, v in tool_input.items()
+    }
+    decision = box.decide(tool, filled, harness="gemini")
+    assert decision.action == action
+    assert decision.verdict is not Verdict.DENY
+
+
+def test_gemini_web_fetch_finds_urls_in_its_prompt(box: Sandbox) -> None:
+    def fetch(prompt: str) -> Decision:
+        return box.decide("web_fetch", {"prompt": prompt}, harness="gemini")
+
+    listed = fetch("summarize https://docs.python.org/3/ please")
+    assert (listed.verdict, listed.zone) == (Verdict.ASK, Zone.NETWORK)  # network asks at standard
+    assert fetch("get http://169.254.169.254/latest/meta-data").verdict is Verdict.DENY
+
+
+def test_gemini_shell_dir_path_is_where_relative_paths_land(box: Sandbox) -> None:
+    command = {"command": "cat id_rsa", "dir_path": str(box.user_home / ".ssh")}
+    decision = box.decide("run_shell_command", command, harness="gemini")
+    assert decision.rule_id == "guard:credential-read"
 
 
 @pytest.mark.parametrize(

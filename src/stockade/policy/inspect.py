@@ -30,6 +30,8 @@ _PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to): (.+?)
 # `stockade` subcommands an agent may run; anything else could switch the guard off.
 _SELF_READ_ONLY = frozenset({"status", "check", "policy", "version", "--version", "--help"})
 _KILLERS = frozenset({"kill", "pkill", "killall"})
+# Where a shell tool runs: Codex ``workdir``, Gemini ``dir_path`` (``directory`` before 0.61).
+_WORKDIR_KEYS = ("workdir", "dir_path", "directory")
 _PATH_KEYS = ("file_path", "path", "absolute_path", "notebook_path", "dir_path", "directory")
 
 
@@ -265,7 +267,8 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
         )
         return
     base = ctx.cwd
-    workdir = ctx.call.tool_input.get("workdir") or ctx.call.tool_input.get("directory")
+    tool_input = ctx.call.tool_input
+    workdir = next((tool_input[k] for k in _WORKDIR_KEYS if tool_input.get(k)), None)
     parsed, analyzed = shell_facts(command, ctx.policy.home)
     if parsed.error is not None:
         subject = ctx.subject(analysis)
