@@ -93,6 +93,7 @@ class Client:
         body: Mapping[str, Any] | None = None,
         *,
         query: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON answer.
 
@@ -104,10 +105,10 @@ class Client:
         if query:
             target += "?" + urlencode(query)
         payload = None if body is None else json.dumps(body).encode()
-        headers = {API_VERSION_HEADER: "1", "Accept": "application/json"}
+        sent = {**(headers or {}), API_VERSION_HEADER: "1", "Accept": "application/json"}
         if payload is not None:
-            headers["Content-Type"] = "application/json"
-        status, raw = self._exchange(method, target, payload, headers)
+            sent["Content-Type"] = "application/json"
+        status, raw = self._exchange(method, target, payload, sent)
         return _decode(status, raw)
 
     def _exchange(

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import threading
-from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ from stockade.request import PromptSubmission, ToolCall
 log = logging.getLogger(__name__)
 
 IGNORE_FILE = ".stockadeignore"
-MAX_UNTAINTED_SESSIONS = 10_000
 
 _FileSignature = tuple[tuple[int, int] | None, ...]
 
@@ -54,7 +53,8 @@ class DecisionService:
         self._trust = TrustStore(home)
         self._home_patterns = tuple(read_ignore_file(home.ignore_path))
         self._engines: dict[tuple[str, str | None], tuple[_FileSignature, Engine]] = {}
-        self._sessions: OrderedDict[tuple[str, str], SessionState] = OrderedDict()
+        # Only sessions that read a credential: every other session's state is empty.
+        self._sessions: dict[tuple[str, str], SessionState] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -76,32 +76,45 @@ class DecisionService:
 
     def decide(self, call: ToolCall) -> Outcome:
         """Decide one call and advance its session's state. Never raises."""
-        key = (call.harness, call.session_id)
-        with self._lock:
-            state = self._sessions.get(key, SessionState())
-        outcome = self._decide(call, state)
-        with self._lock:
-            self._remember(key, outcome.state)
+        outcome = self.evaluate(call)
+        self.add_taint(call.harness, call.session_id, outcome.state.credential_sources)
         return outcome
+
+    def evaluate(self, call: ToolCall) -> Outcome:
+        """Decide and return the state the call would leave, without keeping it. Never raises.
+
+        For a call whose effect is not settled yet (an ``ask`` held for a human): its
+        credential reads are added with :meth:`add_taint` only once it may run.
+        """
+        with self._lock:
+            state = self._sessions.get((call.harness, call.session_id), SessionState())
+        return self._decide(call, state)
 
     def check(self, call: ToolCall) -> Decision:
         """Decide without touching session state (``stockade check``)."""
-        with self._lock:
-            state = self._sessions.get((call.harness, call.session_id), SessionState())
-        return self._decide(call, state).decision
+        return self.evaluate(call).decision
 
-    def restore_taint(self, harness: str, session_id: str, sources: list[str]) -> None:
-        """Re-apply credential sources recorded in the audit log (after a restart)."""
+    def add_taint(self, harness: str, session_id: str, sources: Iterable[str]) -> list[str]:
+        """Mark credentials as read by the session (a call that may run, or a restart
+        restoring them); returns the sources it did not hold yet."""
         key = (harness, session_id)
         with self._lock:
             state = self._sessions.get(key, SessionState())
-            for source in sources:
+            fresh = [source for source in sources if source not in state.credential_sources]
+            for source in fresh:
                 state = state.with_credential(source)
-            self._remember(key, state)
+            if fresh:
+                self._sessions[key] = state
+        return fresh
 
     def session_state(self, harness: str, session_id: str) -> SessionState:
         with self._lock:
             return self._sessions.get((harness, session_id), SessionState())
+
+    @property
+    def hold_timeout_s(self) -> float:
+        """The longest a held ``ask`` waits for a human (``[approvals] hold_timeout_s``)."""
+        return self._settings.approvals.hold_timeout_s
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
         try:
@@ -210,17 +223,6 @@ class DecisionService:
                 "move exemptions to $STOCKADE_HOME/.stockadeignore",
             )
         return extend_patterns(spec, project_ignore, f"ignore:{root}")
-
-    def _remember(self, key: tuple[str, str], state: SessionState) -> None:
-        self._sessions[key] = state
-        self._sessions.move_to_end(key)
-        if len(self._sessions) <= MAX_UNTAINTED_SESSIONS:
-            return
-        for old_key, old_state in list(self._sessions.items()):
-            if not old_state.tainted:
-                del self._sessions[old_key]
-                if len(self._sessions) <= MAX_UNTAINTED_SESSIONS:
-                    return
 
 
 def _signature(root: str, trust_path: Path) -> _FileSignature:

@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 class FakeModelServer:
@@ -55,7 +55,7 @@ class FakeModelServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> FakeModelServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -32,7 +32,15 @@ def test_health_version_capabilities(daemon: Client) -> None:
     assert caps["zones"][0] == "safe" and caps["zones"][-1] == "never"
     assert caps["levels"] == ["permissive", "standard", "strict", "paranoid"]
     assert caps["profiles"] == ["read-only", "coding", "full"]
-    assert caps["features"] == ["decide", "check", "prompt-screening", "audit"]
+    assert caps["features"] == [
+        "decide",
+        "check",
+        "prompt-screening",
+        "audit",
+        "approvals",
+        "tool-results",
+        "sessions",
+    ]
     assert caps["limits"] == {"max_body_bytes": 1024 * 1024}
 
 

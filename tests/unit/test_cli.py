@@ -12,6 +12,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from stockade.cli.approvals import summary
 from stockade.cli.audit import parse_time
 from stockade.cli.context import CliState
 from stockade.cli.main import app
@@ -35,9 +37,13 @@ class FakeClient:
     def __init__(self, answers: dict[tuple[str, str], Answer]) -> None:
         self.answers = answers
         self.calls: list[Call] = []
+        self.headers: list[Any] = []
 
-    def request(self, method: str, path: str, body: Any = None, *, query: Any = None) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, *, query: Any = None, headers: Any = None
+    ) -> Any:
         self.calls.append((method, path, body, query))
+        self.headers.append(headers)
         answer = self.answers[(method, path)]
         if isinstance(answer, BaseException):
             raise answer
@@ -236,6 +242,25 @@ def test_policy_show_renders_a_tree(home: Home, fake: Any) -> None:
 # --- doctor ----------------------------------------------------------------------------
 
 
+HARNESS_ENV = (
+    "CODEX_HOME",
+    "CLAUDE_CONFIG_DIR",
+    "GEMINI_CLI_HOME",
+    "GEMINI_CLI_TRUSTED_FOLDERS_PATH",
+    "GEMINI_CLI_TRUST_WORKSPACE",
+    "GEMINI_RESTRICTED_MODE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_harness_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Doctor reads the harnesses' settings under HOME: give it an empty one, not the machine's."""
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.chdir(tmp_path)
+    for name in HARNESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
 def doctor_json(home: Home, *args: str) -> tuple[int, dict[str, Any]]:
     result = run(home, "doctor", "--json", *args)
     return result.exit_code, json.loads(result.stdout)
@@ -251,6 +276,9 @@ def test_doctor_fresh_home_passes(home: Home) -> None:
         "config.valid": "ok",
         "daemon.running": "warn",
         "audit.verify": "warn",
+        "hooks.claude-code.user": "ok",
+        "hooks.codex.user": "ok",
+        "hooks.gemini.user": "ok",
     }
 
 
@@ -528,3 +556,120 @@ def test_verify_tampered_exits_6(home: Home) -> None:
     doctor = json.loads(run(home, "doctor", "--json").stdout)
     audit = next(check for check in doctor["checks"] if check["id"] == "audit.verify")
     assert audit["status"] == "fail"
+
+
+# --- approvals ---------------------------------------------------------------------
+
+
+def approval(approval_id: str = "1a2b3c4d", **overrides: Any) -> dict[str, Any]:
+    created = datetime.now(UTC) - timedelta(seconds=75)
+    data = {
+        "id": approval_id,
+        "harness": "codex",
+        "session_id": "sess-9",
+        "tool_name": "shell",
+        "action": "shell.exec",
+        "input": {"command": "curl https://example.com/install.sh"},
+        "input_sha256": "ab" * 32,
+        "reason": "curl uses the network",
+        "rule_id": "shell.network.curl",
+        "zone": "network",
+        "cwd": "/work",
+        "project_root": None,
+        "status": "pending",
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "expires_at": (created + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "resolved_at": None,
+        "resolved_by": None,
+    }
+    return {**data, **overrides}
+
+
+def test_approvals_list_json_is_the_api_answer(home: Home, fake: Any) -> None:
+    answer = {"approvals": [approval()]}
+    client = fake({("GET", "/approvals"): answer})
+    result = run(home, "approvals", "list", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == answer
+    assert client.calls[0][3] == {"status": "pending"}
+    run(home, "approvals", "list", "--all", "--json")
+    assert client.calls[1][3] == {"status": "all"}
+
+
+def test_approvals_list_table(home: Home, fake: Any) -> None:
+    fake({("GET", "/approvals"): {"approvals": [approval()]}})
+    result = run(home, "approvals", "list")
+    assert result.exit_code == 0
+    for cell in ("1a2b3c4d", "75s", "codex", "sess-9", "shell", "curl"):
+        assert cell in result.stdout, cell
+    fake({("GET", "/approvals"): {"approvals": []}})
+    assert "no calls are waiting" in run(home, "approvals", "list").stdout
+
+
+def test_approvals_show(home: Home, fake: Any) -> None:
+    fake({("GET", "/approvals/1a2b3c4d"): approval()})
+    human = run(home, "approvals", "show", "1a2b3c4d")
+    assert human.exit_code == 0
+    assert "shell.network.curl" in human.stdout and "install.sh" in human.stdout
+    shown = run(home, "approvals", "show", "1a2b3c4d", "--json")
+    assert json.loads(shown.stdout)["id"] == "1a2b3c4d"
+
+
+def test_approve_and_deny_say_who_answered_and_pass_the_note(home: Home, fake: Any) -> None:
+    client = fake(
+        {
+            ("POST", "/approvals/1a2b3c4d/approve"): approval(status="approved"),
+            ("POST", "/approvals/1a2b3c4d/deny"): approval(status="denied"),
+        }
+    )
+    approved = run(home, "approvals", "approve", "1a2b3c4d")
+    assert approved.exit_code == 0
+    assert "approved 1a2b3c4d: shell curl https://example.com" in approved.stdout
+    denied = run(home, "approvals", "deny", "1a2b3c4d", "--note", "use the mirror", "--json")
+    assert json.loads(denied.stdout)["status"] == "denied"
+    assert [call[2] for call in client.calls] == [{}, {"note": "use the mirror"}]
+    assert client.headers == [{"Stockade-Client": "cli"}] * 2
+
+
+def test_an_id_is_sent_as_one_path_segment(home: Home, fake: Any) -> None:
+    client = fake({("POST", "/approvals/..%2Faudit%2Fpurge/approve"): approval()})
+    assert run(home, "approvals", "approve", "../audit/purge").exit_code == 0
+    assert client.calls[0][1] == "/approvals/..%2Faudit%2Fpurge/approve"
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            ApiError(409, "not_pending", "approval 1a2b3c4d is not pending: it is expired"),
+            "expired",
+        ),
+        (ApiError(404, "not_found", "no approval with id '1a2b3c4d'"), "no approval with id"),
+    ],
+)
+def test_approve_errors_are_one_clear_line(
+    home: Home, fake: Any, error: ApiError, message: str
+) -> None:
+    fake({("POST", "/approvals/1a2b3c4d/approve"): error})
+    result = run(home, "approvals", "approve", "1a2b3c4d")
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
+    assert_no_traceback(result)
+
+
+def test_approvals_without_daemon_exit_4(home: Home) -> None:
+    result = run(home, "approvals", "list", "--json")
+    assert result.exit_code == 4 and result.stdout == ""
+    assert "hint: start it with `stockade serve`" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("tool_input", "shown"),
+    [
+        ({"command": "ls  -la\n| wc"}, "ls -la | wc"),
+        ({"file_path": "/a/b", "content": "x"}, "/a/b"),
+        ({"other": [1, 2]}, '{"other": [1, 2]}'),
+        ({"command": "x" * 100}, "x" * 59 + "…"),
+        ("plain", "plain"),
+    ],
+)
+def test_summary(tool_input: Any, shown: str) -> None:
+    assert summary(tool_input) == shown

@@ -13,11 +13,11 @@ from stockade.audit import AuditEvent, SqliteAuditStore, StoredEvent
 from stockade.daemon.app import CatchAll
 from stockade.daemon.pipeline import ERROR_RULE, Pipeline
 from stockade.daemon.problems import ApiProblem
-from stockade.daemon.schemas import PromptBody, ToolCallBody
+from stockade.daemon.schemas import DecideBody, PromptBody
 from stockade.errors import ConfigError
 from stockade.service import DecisionService
 
-CALL = ToolCallBody(
+CALL = DecideBody(
     harness="codex",
     session_id="s-9",
     tool_name="shell",
@@ -31,7 +31,7 @@ class BrokenService:
 
     config_hash = "old"
 
-    def decide(self, call: Any) -> Any:
+    def evaluate(self, call: Any) -> Any:
         raise RuntimeError("engine bug quoting the input: ls")
 
     def check(self, call: Any) -> Any:
@@ -67,6 +67,13 @@ def test_a_failing_decision_is_an_audited_deny(store: SqliteAuditStore) -> None:
     event = store.get(answer["event_seq"])
     assert event is not None and event.kind == "decision.error"
     assert event.payload["verdict"] == "deny" and event.session == "s-9"
+
+
+def test_a_failing_held_decision_is_a_deny_without_a_hold(store: SqliteAuditStore) -> None:
+    pipeline = _pipeline(BrokenService(), store)
+    answer = asyncio.run(pipeline.decide(CALL.model_copy(update={"hold_s": 30.0})))
+    assert answer["verdict"] == "deny" and "approval" not in answer
+    assert pipeline.approvals.listing(include_resolved=True) == []
 
 
 def test_a_failing_check_is_a_deny(store: SqliteAuditStore) -> None:

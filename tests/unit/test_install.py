@@ -60,42 +60,116 @@ def test_fresh_install_claude(tmp_path: Path) -> None:
     path = tmp_path / ".claude/settings.json"
     assert result.changed and result.backup is None and result.path == path
     assert os.stat(path).st_mode & 0o777 == 0o600
-    command = f"{EXE} hook claude-code"
+    entry = {"type": "command", "command": f"{EXE} hook claude-code", "timeout": 120}
+    tool_group = {"matcher": "*", "hooks": [entry]}
+    lifecycle_group = {"hooks": [entry]}
     assert read(path) == {
         "hooks": {
-            "PreToolUse": [
-                {
-                    "matcher": "*",
-                    "hooks": [{"type": "command", "command": command, "timeout": 120}],
-                }
-            ],
-            "UserPromptSubmit": [
-                {"hooks": [{"type": "command", "command": command, "timeout": 120}]}
-            ],
+            "PreToolUse": [tool_group],
+            "PostToolUse": [tool_group],
+            "PostToolUseFailure": [tool_group],
+            "PermissionDenied": [tool_group],
+            "UserPromptSubmit": [lifecycle_group],
+            "SessionStart": [lifecycle_group],
+            "SessionEnd": [lifecycle_group],
         }
     }
+    assert result.events == tuple(read(path)["hooks"])
 
 
 def test_gemini_uses_milliseconds_and_its_matchers(tmp_path: Path) -> None:
     do_install("gemini", tmp_path)
     hooks = read(tmp_path / ".gemini/settings.json")["hooks"]
-    assert hooks["BeforeTool"][0]["matcher"] == ".*"
-    assert hooks["BeforeAgent"][0]["matcher"] == "*"
-    entry = hooks["BeforeTool"][0]["hooks"][0]
-    assert entry == {
-        "name": "stockade",
-        "type": "command",
-        "command": f"{EXE} hook gemini",
-        "timeout": 120_000,
+    assert set(hooks) == {"BeforeTool", "AfterTool", "BeforeAgent", "SessionStart", "SessionEnd"}
+    # Tool events match a regex on the tool name; lifecycle events match exact strings,
+    # where only "*" means all (".*" never fires for SessionStart / SessionEnd).
+    assert {event: groups[0]["matcher"] for event, groups in hooks.items()} == {
+        "BeforeTool": ".*",
+        "AfterTool": ".*",
+        "BeforeAgent": "*",
+        "SessionStart": "*",
+        "SessionEnd": "*",
     }
+    for groups in hooks.values():
+        assert groups[0]["hooks"] == [
+            {
+                "name": "stockade",
+                "type": "command",
+                "command": f"{EXE} hook gemini",
+                "timeout": 120_000,
+            }
+        ]
 
 
 def test_codex_writes_hooks_json_without_a_matcher(tmp_path: Path) -> None:
     codex_home = tmp_path / "codex-home"
     install("codex", None, executable=EXE, env={"CODEX_HOME": str(codex_home)}, user_home=tmp_path)
     hooks = read(codex_home / "hooks.json")["hooks"]
-    assert set(hooks) == {"PreToolUse", "UserPromptSubmit"}
-    assert "matcher" not in hooks["PreToolUse"][0]
+    assert set(hooks) == {
+        "PreToolUse",
+        "PostToolUse",
+        "UserPromptSubmit",
+        "SessionStart",
+        "SessionEnd",
+    }
+    assert all("matcher" not in groups[0] for groups in hooks.values())
+    assert hooks["PreToolUse"][0]["hooks"][0]["timeout"] == 120
+    assert hooks["SessionEnd"][0]["hooks"][0]["timeout"] == 3  # Codex clamps it to 1..3 s
+
+
+OLD_INSTALL: dict[str, Any] = {
+    "model": "opus",
+    "hooks": {
+        "PreToolUse": [
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": "/usr/bin/audit-bash"}]},
+            {
+                "matcher": "*",
+                "hooks": [
+                    {"type": "command", "command": f"{EXE} hook claude-code", "timeout": 120}
+                ],
+            },
+        ],
+        "UserPromptSubmit": [
+            {"hooks": [{"type": "command", "command": f"{EXE} hook claude-code", "timeout": 120}]}
+        ],
+        "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}],
+    },
+}
+
+
+def test_reinstall_over_an_older_install_adds_the_new_events_once(tmp_path: Path) -> None:
+    path = tmp_path / ".claude/settings.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(OLD_INSTALL))
+    result = do_install("claude-code", tmp_path)
+    assert result.changed and result.backup is not None
+    hooks = read(path)["hooks"]
+    assert set(hooks) == {*result.events, "Stop"}
+    assert hooks["PreToolUse"] == OLD_INSTALL["hooks"]["PreToolUse"]  # ours kept in place
+    assert hooks["Stop"] == OLD_INSTALL["hooks"]["Stop"]
+    for event in result.events:
+        ours = [e for g in hooks[event] for e in g["hooks"] if is_ours(e, "claude-code")]
+        assert len(ours) == 1, event
+    assert not do_install("claude-code", tmp_path).changed
+
+
+def test_uninstall_removes_ours_from_every_event_old_and_new(tmp_path: Path) -> None:
+    path = tmp_path / ".claude/settings.json"
+    path.parent.mkdir()
+    document = json.loads(json.dumps(OLD_INSTALL))
+    # An event a future version might install, and one this version no longer writes.
+    ours = {"type": "command", "command": f"{EXE} hook claude-code"}
+    document["hooks"]["Notification"] = [{"hooks": [ours]}]
+    path.write_text(json.dumps(document))
+    do_install("claude-code", tmp_path)
+    do_uninstall("claude-code", tmp_path)
+    assert read(path) == {
+        "model": "opus",
+        "hooks": {
+            "PreToolUse": [OLD_INSTALL["hooks"]["PreToolUse"][0]],
+            "Stop": OLD_INSTALL["hooks"]["Stop"],
+        },
+    }
 
 
 def test_merge_keeps_everything_else_and_backs_up(tmp_path: Path) -> None:

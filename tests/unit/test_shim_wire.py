@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stockade.errors import StockadeError
-from stockade.shim.wire import _decode
+from stockade.shim.wire import MAX_BODY_BYTES, _decode, post_json
 
 REFUSED = b'{"error":{"message":"bad cwd field"}}'
 
@@ -37,3 +37,12 @@ def test_malformed_or_refused_replies_raise(raw: bytes, needle: str) -> None:
     with pytest.raises(StockadeError) as info:
         _decode(raw)
     assert needle in info.value.message
+
+
+def test_a_body_over_the_daemon_limit_is_refused_before_connecting() -> None:
+    # No socket exists at this path: refusing to send is what raises, not the connect.
+    body = {"output": "a" * MAX_BODY_BYTES}
+    with pytest.raises(StockadeError) as info:
+        post_json("/nonexistent/stockade.sock", "/tool-results", body, 1.0)
+    assert "larger than the 1 MiB" in info.value.message
+    assert type(info.value) is StockadeError  # not DaemonUnavailable: nothing was tried

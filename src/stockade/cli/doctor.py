@@ -5,6 +5,11 @@ command that fixes it. ``warn`` is for states that are legitimate but worth know
 (the daemon is not running); ``fail`` is for what makes Stockade unsafe or unusable,
 and makes the command exit 1. Checks run locally, so the doctor works exactly when
 the daemon does not.
+
+The ``hooks.*`` checks ask whether each harness (Claude Code, Codex, Gemini CLI) will
+really run the Stockade hook, for the user and for the project in the current
+directory (or ``--project DIR``): every harness silently drops a hook it cannot use,
+see :mod:`stockade.install.diagnose`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -130,6 +136,16 @@ CHECKS: tuple[Callable[[Home], Check], ...] = (
 )
 
 
+def check_installs(project: Path) -> list[Check]:
+    """One check per harness file and trust gate (see :mod:`stockade.install.diagnose`)."""
+    from stockade.install.diagnose import diagnose
+
+    return [
+        Check(finding.id, Status(finding.level), finding.message, finding.fix)
+        for finding in diagnose(project)
+    ]
+
+
 def repair(home: Home) -> list[str]:
     """Create a missing home and tighten modes; returns what was changed."""
     changed: list[str] = []
@@ -145,12 +161,24 @@ def doctor(
     fix: Annotated[
         bool, typer.Option("--fix", help="Create the home and repair its permissions first.")
     ] = False,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="Check the harness hooks of the project in DIR (default: the current directory).",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
     json_out: output.JsonFlag = False,
 ) -> None:
-    """Check the home, configuration, daemon and audit log. Exit 1 if any check fails."""
+    """Check the home, configuration, daemon, audit log and harness hooks. Exit 1 on a failure."""
+    if project is not None and not project.is_dir():
+        raise typer.BadParameter(f"{project} is not a directory", param_hint="--project")
     home = state(ctx).home
     fixed = repair(home) if fix else []
     checks = [run(home) for run in CHECKS]
+    checks.extend(check_installs((project or Path.cwd()).resolve()))
     failed = any(check.status is Status.FAIL for check in checks)
     if json_out:
         output.emit_json(

@@ -19,7 +19,7 @@ from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from stockade import __version__
-from stockade.cli import audit, check, config, doctor, install, output, serve, trust
+from stockade.cli import approvals, audit, check, config, doctor, install, output, serve, trust
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
 from stockade.home import Home
@@ -93,6 +93,7 @@ def version(json_out: output.JsonFlag = False) -> None:
 serve.register(app)
 check.register(app)
 audit.register(app)
+approvals.register(app)
 doctor.register(app)
 trust.register(app)
 install.register(app)

@@ -115,6 +115,18 @@ class AuditSettings(_Strict):
     )
 
 
+class ApprovalSettings(_Strict):
+    hold_timeout_s: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description=(
+            "Longest time a held call (a hook that cannot ask a human itself) waits for "
+            "`stockade approvals approve`; unanswered, it is denied."
+        ),
+    )
+
+
 class Settings(_Strict):
     """The whole of ``$STOCKADE_HOME/stockade.toml``."""
 
@@ -132,6 +144,7 @@ class Settings(_Strict):
     network: Network = Field(default_factory=Network)
     credentials: Credentials = Field(default_factory=Credentials)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     agents: dict[str, PolicyOverride] = Field(
         default_factory=dict, description="Overrides per agent name."
     )

@@ -10,6 +10,7 @@ the exception's type and stack but not its message (which may quote a tool input
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import time
@@ -38,11 +39,16 @@ from stockade.daemon.problems import (
     on_http_exception,
 )
 from stockade.daemon.schemas import (
+    ApprovalsQuery,
+    DecideBody,
     EmptyBody,
     EventsQuery,
     PromptBody,
     PurgeBody,
+    ResolveBody,
+    SessionBody,
     ToolCallBody,
+    ToolResultBody,
     parse_body,
     parse_query,
 )
@@ -55,7 +61,9 @@ API_VERSION = "1"
 SUPPORTED_API_VERSIONS = ("v1",)
 LEVELS = ("permissive", "standard", "strict", "paranoid")
 PROFILES = ("read-only", "coding", "full")
-FEATURES = ("decide", "check", "prompt-screening", "audit")
+FEATURES = ("decide", "check", "prompt-screening", "audit", "approvals", "tool-results", "sessions")
+# Sent by `stockade approvals approve|deny`, so the audit log can say who answered.
+CLIENT_HEADER = "stockade-client"
 _VERSIONED_PATH = re.compile(r"^/api/(?P<version>[^/]+)(?:/|$)")
 
 
@@ -108,8 +116,38 @@ class Api:
         )
 
     async def decide(self, request: Request) -> JSONResponse:
-        body = parse_body(ToolCallBody, await self._body(request))
-        return JSONResponse(await self.ctx.pipeline.decide(body))
+        body = parse_body(DecideBody, await self._body(request))
+        gone = None if body.hold_s is None else functools.partial(_client_gone, request)
+        return JSONResponse(await self.ctx.pipeline.decide(body, gone))
+
+    async def tool_result(self, request: Request) -> JSONResponse:
+        body = parse_body(ToolResultBody, await self._body(request))
+        return JSONResponse(await self.ctx.pipeline.tool_result(body))
+
+    async def session(self, request: Request) -> JSONResponse:
+        body = parse_body(SessionBody, await self._body(request))
+        return JSONResponse(await self.ctx.pipeline.session_event(body))
+
+    async def approvals(self, request: Request) -> JSONResponse:
+        query = parse_query(ApprovalsQuery, dict(request.query_params))
+        found = self.ctx.pipeline.approvals.listing(include_resolved=query.status == "all")
+        return JSONResponse({"approvals": [approval.to_json() for approval in found]})
+
+    async def approval(self, request: Request) -> JSONResponse:
+        approval = self.ctx.pipeline.approvals.require(request.path_params["approval_id"])
+        return JSONResponse(approval.to_json())
+
+    async def approve(self, request: Request) -> JSONResponse:
+        return await self._resolve(request, approve=True)
+
+    async def deny(self, request: Request) -> JSONResponse:
+        return await self._resolve(request, approve=False)
+
+    async def _resolve(self, request: Request, *, approve: bool) -> JSONResponse:
+        body = parse_body(ResolveBody, await self._body(request), empty_ok=True)
+        by = "cli" if request.headers.get(CLIENT_HEADER) == "cli" else "api"
+        approval_id: str = request.path_params["approval_id"]
+        return JSONResponse(await self.ctx.pipeline.resolve(approval_id, approve, by, body.note))
 
     async def check(self, request: Request) -> JSONResponse:
         body = parse_body(ToolCallBody, await self._body(request))
@@ -180,6 +218,12 @@ class Api:
             )
         result = await asyncio.to_thread(self.store.purge_before, body.before.isoformat())
         return JSONResponse({"purged": result.purged, "base_seq": result.base_seq})
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns once the client hangs up (its body is read: nothing else can arrive)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -260,6 +304,12 @@ def create_app(ctx: DaemonContext) -> Starlette:
         Route(f"{v1}/capabilities", api.capabilities, methods=["GET"]),
         Route(f"{v1}/decide", api.decide, methods=["POST"]),
         Route(f"{v1}/check", api.check, methods=["POST"]),
+        Route(f"{v1}/tool-results", api.tool_result, methods=["POST"]),
+        Route(f"{v1}/sessions", api.session, methods=["POST"]),
+        Route(f"{v1}/approvals", api.approvals, methods=["GET"]),
+        Route(f"{v1}/approvals/{{approval_id}}", api.approval, methods=["GET"]),
+        Route(f"{v1}/approvals/{{approval_id}}/approve", api.approve, methods=["POST"]),
+        Route(f"{v1}/approvals/{{approval_id}}/deny", api.deny, methods=["POST"]),
         Route(f"{v1}/prompts/screen", api.screen_prompt, methods=["POST"]),
         Route(f"{v1}/policy", api.policy, methods=["GET"]),
         Route(f"{v1}/reload", api.reload, methods=["POST"]),

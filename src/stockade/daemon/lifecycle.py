@@ -9,8 +9,8 @@ removed, a live one never.
 Signals belong to this module, not to uvicorn: uvicorn's own handlers re-raise the
 signal once it has stopped, which would kill the process before the socket, pid
 file and audit store are cleaned up. SIGTERM/SIGINT drain in-flight requests and
-stop (a second SIGINT forces it); SIGHUP reloads the configuration like
-``POST /reload``.
+stop (a second SIGINT forces it), and calls held for a human's approval are denied
+at once rather than waited for; SIGHUP reloads the configuration like ``POST /reload``.
 """
 
 from __future__ import annotations
@@ -132,12 +132,13 @@ class _Server(uvicorn.Server):
 
 
 async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
-    store = SqliteAuditStore(home.audit_path, redactor=Redactor().redact)
+    redactor = Redactor()
+    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store)
+    pipeline = Pipeline(service, store, redactor)
     pid = os.getpid()
     reason = "startup failed"
     try:
@@ -180,12 +181,18 @@ async def _serve_until_stopped(
         log_level=log_level,
     )
     server = _Server(config)
+
+    def stop(reason: str) -> None:
+        # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
+        pipeline.approvals.close()
+        server.stop(reason)
+
     # The app is built before the server that will run it, so its stop hook is tied here.
-    ctx.request_stop = functools.partial(server.stop, "shutdown requested over the API")
+    ctx.request_stop = functools.partial(stop, "shutdown requested over the API")
     loop = asyncio.get_running_loop()
     reloads: asyncio.Queue[None] = asyncio.Queue()
-    loop.add_signal_handler(signal.SIGTERM, server.stop, "SIGTERM")
-    loop.add_signal_handler(signal.SIGINT, server.stop, "SIGINT")
+    loop.add_signal_handler(signal.SIGTERM, stop, "SIGTERM")
+    loop.add_signal_handler(signal.SIGINT, stop, "SIGINT")
     loop.add_signal_handler(signal.SIGHUP, reloads.put_nowait, None)
     logger.info("serving on %s (pid %d)", home.socket_path, os.getpid())
     try:

@@ -5,23 +5,47 @@ audited as ``decision.error``), never with an error a hook might fail open on.
 And no answer leaves before its audit event is durable: if the append fails, the
 request fails with a 500, which carries no verdict and so is never an allow.
 
+A held ``ask`` (``hold_s``, ADR 0004) waits for a human through the
+:class:`ApprovalBroker`. Its credential reads taint the session only once it is
+approved, and an approved call is judged again before it is allowed: the session
+may have read a credential while it waited, and an approval never overrides a deny.
+
 The engine is pure and fast (microseconds), so ``decide`` runs on the event loop;
-only configuration reloads, which read files, go to a thread.
+configuration reloads, which read files, and redaction of large tool outputs go to
+a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections import Counter
 from typing import Any
 
 from stockade.audit import AuditEvent, SqliteAuditStore
+from stockade.daemon.approvals import (
+    Approval,
+    ApprovalBroker,
+    ApprovalStatus,
+    ClientGone,
+    Expiry,
+    HoldRefused,
+    input_sha256,
+)
 from stockade.daemon.problems import ApiProblem
-from stockade.daemon.schemas import PromptBody, ToolCallBody
+from stockade.daemon.schemas import (
+    DecideBody,
+    PromptBody,
+    SessionBody,
+    ToolCallBody,
+    ToolResultBody,
+)
 from stockade.decision import Decision, Verdict, Zone
 from stockade.errors import ConfigError
-from stockade.policy.actions import TOOL_UNKNOWN
-from stockade.policy.state import prompt_digest
+from stockade.policy.actions import TOOL_UNKNOWN, canonicalize
+from stockade.policy.state import Outcome, SessionState, prompt_digest
+from stockade.redact import Redactor
 from stockade.request import ToolCall
 from stockade.service import DecisionService
 
@@ -30,6 +54,10 @@ logger = logging.getLogger(__name__)
 ERROR_RULE = "error:internal"
 TAINT_KIND = "session.tainted"
 PAGE = 1000
+# The state of a call that did not run: it adds no credential to its session.
+NOTHING_READ = SessionState()
+# The marker stockade.redact puts in place of a secret; counted to report what was found.
+_MARKER = re.compile(r"\[REDACTED:([A-Za-z0-9_-]+):[0-9a-f]{8}\]")
 
 
 def restore_session_taints(store: SqliteAuditStore, service: DecisionService) -> int:
@@ -42,7 +70,7 @@ def restore_session_taints(store: SqliteAuditStore, service: DecisionService) ->
             sources = payload.get("sources")
             if event.session and isinstance(sources, list):
                 harness = str(payload.get("harness", ""))
-                service.restore_taint(harness, event.session, [str(x) for x in sources])
+                service.add_taint(harness, event.session, [str(x) for x in sources])
                 restored += 1
         if len(events) < PAGE:
             return restored
@@ -52,34 +80,187 @@ def restore_session_taints(store: SqliteAuditStore, service: DecisionService) ->
 class Pipeline:
     """Turns validated bodies into audited answers; shared by the routes and SIGHUP."""
 
-    def __init__(self, service: DecisionService, store: SqliteAuditStore) -> None:
+    def __init__(
+        self,
+        service: DecisionService,
+        store: SqliteAuditStore,
+        redactor: Redactor | None = None,
+        approvals: ApprovalBroker | None = None,
+    ) -> None:
         self.service = service
         self.store = store
+        self.redactor = redactor or Redactor()
+        self.approvals = approvals or ApprovalBroker()
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
 
-    async def decide(self, body: ToolCallBody) -> dict[str, Any]:
-        """Decide one call, advance its session, and answer only once the event is durable."""
+    async def decide(
+        self, body: DecideBody, client_gone: ClientGone | None = None
+    ) -> dict[str, Any]:
+        """Decide one call, advance its session, and answer only once the event is durable.
+
+        With ``hold_s`` an ``ask`` waits for a human, or until ``client_gone`` returns.
+        """
         call = body.to_call()
         kind = "decision"
-        tainted: list[str] = []
         try:
-            before = self.service.session_state(call.harness, call.session_id)
-            outcome = self.service.decide(call)
-            decision = outcome.decision
-            known = set(before.credential_sources)
-            tainted = [s for s in outcome.state.credential_sources if s not in known]
+            outcome = self.service.evaluate(call)
         except Exception as exc:  # any engine bug must turn into a deny, not an allow
             logger.error("decision failed for session %s: %s", call.session_id, type(exc).__name__)
             kind = "decision.error"
-            decision = _internal_deny()
-        seq = await self._append(kind, call.harness, call.session_id, _payload(call, decision))
+            outcome = Outcome(_internal_deny(), NOTHING_READ)
+        approval: Approval | None = None
+        hold_s = body.hold_s if outcome.decision.verdict is Verdict.ASK else None
+        if hold_s is not None:
+            outcome, approval = await self._hold(call, outcome.decision, hold_s, client_gone)
+        tainted = self._taint(call, outcome)
+        payload = _payload(call, outcome.decision)
+        if hold_s is not None:
+            approval_id = None if approval is None else approval.id
+            payload |= {"engine_verdict": Verdict.ASK.value, "approval_id": approval_id}
+        seq = await self._append(kind, call.harness, call.session_id, payload)
         if tainted:
             # Durable like the decision, so that a restarted daemon still knows this
             # session holds a credential (restored by `restore_session_taints`).
             taint = {"harness": call.harness, "sources": tainted, "decision_seq": seq}
             await self._append(TAINT_KIND, call.harness, call.session_id, taint)
-        return {**decision.to_json(), "event_seq": seq}
+        answer = {**outcome.decision.to_json(), "event_seq": seq}
+        if approval is not None:
+            answer["approval"] = {"id": approval.id, "status": approval.status.value}
+        return answer
+
+    async def _hold(
+        self, call: ToolCall, asked: Decision, hold_s: float, client_gone: ClientGone | None
+    ) -> tuple[Outcome, Approval | None]:
+        """Hold an ``ask`` until a human answers; the outcome to answer and audit."""
+        timeout_s = min(hold_s, self.service.hold_timeout_s)
+        redacted = self.redactor.redact(dict(call.tool_input))
+        try:
+            approval = self.approvals.open(call, asked, redacted, timeout_s)
+        except HoldRefused as exc:
+            return Outcome(_deny_asked(asked, f"{exc}; denied"), NOTHING_READ), None
+        requested = {
+            **_approval_ref(approval),
+            "agent": call.agent,
+            "action": approval.action,
+            "input": dict(call.tool_input),
+            "cwd": call.cwd,
+            "project_root": call.project_root,
+            "reason": approval.reason,
+            "rule_id": approval.rule_id,
+            "zone": approval.zone,
+            "expires_at": approval.to_json()["expires_at"],
+        }
+        try:
+            await self._append("approval.requested", call.harness, call.session_id, requested)
+        except BaseException:
+            self.approvals.expire(approval, Expiry.UNRECORDED)
+            raise
+        await self.approvals.wait(approval, timeout_s, client_gone)
+        status, ref = approval.status, approval.id
+        if status is ApprovalStatus.APPROVED:
+            # Judged again: the session may have read a credential while this call waited.
+            again = self.service.evaluate(call)
+            if again.decision.verdict is Verdict.DENY:
+                reason = f"approved (approval {ref}), but now denied: {again.decision.reason}"
+                return Outcome(_deny_asked(again.decision, reason), again.state), approval
+            reason = f"approved by a human (approval {ref}): {asked.reason}"
+            allowed = Decision(Verdict.ALLOW, reason, asked.rule_id, asked.zone, asked.action)
+            return Outcome(allowed, again.state), approval
+        if status is ApprovalStatus.DENIED:
+            note = f": {approval.note}" if approval.note else ""
+            reason = f"denied by a human (approval {ref}){note}"
+            return Outcome(_deny_asked(asked, reason), NOTHING_READ), approval
+        expired = {**_approval_ref(approval), "why": approval.resolved_by}
+        await self._append("approval.expired", call.harness, call.session_id, expired)
+        reason = _expiry_reason(approval, timeout_s)
+        return Outcome(_deny_asked(asked, reason), NOTHING_READ), approval
+
+    async def resolve(
+        self, approval_id: str, approve: bool, by: str, note: str | None
+    ) -> dict[str, Any]:
+        """Approve or deny a pending approval; 404 unknown, 409 when no longer pending."""
+        status = ApprovalStatus.APPROVED if approve else ApprovalStatus.DENIED
+        approval = self.approvals.claim(approval_id, status, by, note)
+        recorded = False
+        try:
+            payload = {**_approval_ref(approval), "by": by, "note": note}
+            await self._append(f"approval.{status.value}", by, approval.session_id, payload)
+            recorded = True
+        finally:
+            self.approvals.settle(approval, recorded=recorded)
+        return approval.to_json()
+
+    async def tool_result(self, body: ToolResultBody) -> dict[str, Any]:
+        """Record what became of a call and redact its output; the output itself is not kept."""
+        call = body.to_call()
+        digest = input_sha256(call.tool_input)
+        tainted: list[str] = []
+        if body.status == "succeeded":
+            try:
+                tainted = self._taint(call, self.service.evaluate(call))
+            except Exception as exc:  # the call already ran; still record it
+                logger.error(
+                    "taint check failed for session %s: %s", call.session_id, type(exc).__name__
+                )
+        redacted, found = None, Counter[str]()
+        if body.output is not None:
+            redacted, found = await asyncio.to_thread(self._redact_output, body.output)
+        payload = {
+            "harness": call.harness,
+            "session": call.session_id,
+            "agent": call.agent,
+            "tool": call.tool_name,
+            "tool_use_id": body.tool_use_id,
+            "action": canonicalize(call.harness, call.tool_name).action,
+            "input_sha256": digest,
+            "status": body.status,
+            "output_chars": None if body.output is None else len(body.output),
+            "redacted_labels": sorted(found),
+            "redacted_count": found.total(),
+        }
+        seq = await self._append("tool.result", call.harness, call.session_id, payload)
+        if tainted:
+            taint = {"harness": call.harness, "sources": tainted, "tool_result_seq": seq}
+            await self._append(TAINT_KIND, call.harness, call.session_id, taint)
+        if body.status != "not_run":
+            approval = self.approvals.mark_executed(
+                call.harness, call.session_id, call.tool_name, digest
+            )
+            if approval is not None:
+                executed = {**_approval_ref(approval), "tool_result_seq": seq}
+                await self._append("approval.executed", call.harness, call.session_id, executed)
+        return {"output": redacted, "redacted": redacted != body.output, "event_seq": seq}
+
+    async def session_event(self, body: SessionBody) -> dict[str, Any]:
+        """Record that a session started or ended."""
+        kind = "session.started" if body.event == "start" else "session.ended"
+        payload = {
+            "harness": body.harness,
+            "session": body.session_id,
+            "agent": body.agent,
+            "cwd": body.cwd,
+            "project_root": body.project_root,
+            "model": body.model,
+            "source": body.source,
+            "reason": body.reason,
+        }
+        return {"event_seq": await self._append(kind, body.harness, body.session_id, payload)}
+
+    def _taint(self, call: ToolCall, outcome: Outcome) -> list[str]:
+        """Add the credential reads of a call that may run to its session; returns the new ones."""
+        sources = outcome.state.credential_sources
+        return self.service.add_taint(call.harness, call.session_id, sources) if sources else []
+
+    def _redact_output(self, output: str) -> tuple[str, Counter[str]]:
+        """The redacted text, and how many secrets of each label it had (markers already
+        in the output do not count)."""
+        redacted = self.redactor.redact_text(output)
+        if redacted == output:
+            return redacted, Counter()
+        found = Counter(_MARKER.findall(redacted))
+        found.subtract(_MARKER.findall(output))
+        return redacted, +found
 
     def check(self, body: ToolCallBody) -> dict[str, Any]:
         """A dry run: the same decision, no audit event and no change to session state."""
@@ -165,6 +346,35 @@ def _payload(call: ToolCall, decision: Decision) -> dict[str, Any]:
         "rule_id": decision.rule_id,
         "zone": decision.zone.label,
     }
+
+
+def _approval_ref(approval: Approval) -> dict[str, Any]:
+    """What names an approval in each of its audit events."""
+    return {
+        "approval_id": approval.id,
+        "harness": approval.harness,
+        "session": approval.session_id,
+        "tool": approval.tool_name,
+        "input_sha256": approval.input_sha256,
+    }
+
+
+def _deny_asked(decision: Decision, reason: str) -> Decision:
+    return Decision(Verdict.DENY, reason, decision.rule_id, decision.zone, decision.action)
+
+
+def _expiry_reason(approval: Approval, timeout_s: float) -> str:
+    ref = f"approval {approval.id}"
+    if approval.resolved_by == Expiry.SHUTDOWN:
+        return f"the daemon stopped before anyone approved this call ({ref}); denied"
+    if approval.resolved_by == Expiry.DISCONNECT:
+        return f"the hook left before anyone approved this call ({ref}); denied"
+    if approval.resolved_by == Expiry.UNRECORDED:
+        return f"the answer to this call could not be recorded ({ref}); denied"
+    return (
+        f"no one approved this call within {timeout_s:g} s ({ref}); denied "
+        "(`stockade approvals approve ID` answers a held call)"
+    )
 
 
 def _internal_deny() -> Decision:

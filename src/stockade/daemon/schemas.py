@@ -24,6 +24,9 @@ from stockade.policy.actions import HARNESSES
 from stockade.request import PromptSubmission, ToolCall
 
 MAX_PROMPT_CHARS = 256 * 1024
+MAX_OUTPUT_CHARS = 512 * 1024
+MAX_HOLD_S = 3600.0
+MAX_NOTE_CHARS = 500
 
 
 def _known_harness(value: str) -> str:
@@ -48,7 +51,7 @@ class _Body(BaseModel):
 
 
 class ToolCallBody(_Body):
-    """``POST /decide`` and ``/check``: one tool call as a harness adapter normalized it."""
+    """``POST /check`` (and the base of the other call bodies): one normalized tool call."""
 
     harness: Harness
     session_id: Name
@@ -68,6 +71,44 @@ class ToolCallBody(_Body):
             project_root=self.project_root,
             agent=self.agent,
         )
+
+
+class DecideBody(ToolCallBody):
+    """``POST /decide``: a tool call; ``hold_s`` asks the daemon to hold an ``ask`` for a human.
+
+    Sent by shims whose harness cannot put an ``ask`` in front of a human itself; the
+    shim's remaining deadline minus a margin, so the answer always beats its timeout.
+    """
+
+    hold_s: Annotated[float, Field(gt=0, le=MAX_HOLD_S, allow_inf_nan=False)] | None = None
+
+
+class ToolResultBody(ToolCallBody):
+    """``POST /tool-results``: what became of a call; the output is redacted, never stored."""
+
+    status: Literal["succeeded", "failed", "not_run"]
+    output: Annotated[str, Field(max_length=MAX_OUTPUT_CHARS)] | None = None
+    tool_use_id: Name | None = None
+
+
+class SessionBody(_Body):
+    """``POST /sessions``: a session started or ended."""
+
+    harness: Harness
+    session_id: Name
+    event: Literal["start", "end"]
+    cwd: AbsolutePath | None = None
+    project_root: AbsolutePath | None = None
+    model: Name | None = None
+    source: Name | None = None
+    reason: Name | None = None
+    agent: Name | None = None
+
+
+class ResolveBody(_Body):
+    """``POST /approvals/{id}/approve`` and ``/deny``: ``{}``, or a note for the record."""
+
+    note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] | None = None
 
 
 class PromptBody(_Body):
@@ -114,6 +155,14 @@ class EventsQuery(BaseModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     order: Literal["asc", "desc"] = "asc"
+
+
+class ApprovalsQuery(BaseModel):
+    """Query string of ``GET /approvals``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Literal["pending", "all"] = "pending"
 
 
 Model = TypeVar("Model", bound=BaseModel)

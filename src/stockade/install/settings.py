@@ -10,8 +10,10 @@ The files belong to the user, so the rules are strict:
   written through to its target, so dotfile setups keep working);
 - **idempotent**: our entries are recognised by their command (``… stockade … hook
   <harness>``); installing twice changes nothing, and an entry pointing at another
-  ``stockade`` executable is updated in place rather than duplicated;
-- **uninstall removes exactly ours**, plus the matcher groups, event lists and ``hooks``
+  ``stockade`` executable is updated in place rather than duplicated, and an older
+  install that lacks some of today's events gets them added;
+- **uninstall removes exactly ours** under every event, also events an older or newer
+  version installed, plus the matcher groups, event lists and ``hooks``
   object that became empty because of it.
 """
 
@@ -46,22 +48,37 @@ class HookSpec:
     name: str | None = None
 
 
-# Timeouts: Claude Code and Codex count seconds, Gemini CLI milliseconds. All stay well
-# above the shim's own deadline (20 s by default), so the shim always answers first.
+# Timeouts: Claude Code and Codex count seconds, Gemini CLI milliseconds. They stay above
+# the shim's own deadline (100 s by default, long enough to hold a call for an approval),
+# so the shim always answers first and the harness never fails open on a timeout.
 HARNESS_HOOKS: dict[str, tuple[HookSpec, ...]] = {
+    # Claude Code: tool events match every tool ("*"); lifecycle events take no matcher.
     "claude-code": (
         HookSpec("PreToolUse", "*", 120),
+        HookSpec("PostToolUse", "*", 120),
+        HookSpec("PostToolUseFailure", "*", 120),
+        HookSpec("PermissionDenied", "*", 120),
         HookSpec("UserPromptSubmit", None, 120),
+        HookSpec("SessionStart", None, 120),
+        HookSpec("SessionEnd", None, 120),
     ),
-    # Codex matchers are regexes; no matcher means every tool (a bare "*" is not a regex).
+    # Codex matchers are regexes; no matcher means every tool (a bare "*" is not a regex)
+    # and, for SessionStart, every source. Codex clamps a SessionEnd timeout to 1..3 s
+    # (and warns on every run about a longer one); recording the end takes milliseconds.
     "codex": (
         HookSpec("PreToolUse", None, 120),
+        HookSpec("PostToolUse", None, 120),
         HookSpec("UserPromptSubmit", None, 120),
+        HookSpec("SessionStart", None, 120),
+        HookSpec("SessionEnd", None, 3),
     ),
     # Gemini: tool events match a regex on the tool name, lifecycle events exact strings.
     "gemini": (
         HookSpec("BeforeTool", ".*", 120_000, name="stockade"),
+        HookSpec("AfterTool", ".*", 120_000, name="stockade"),
         HookSpec("BeforeAgent", "*", 120_000, name="stockade"),
+        HookSpec("SessionStart", "*", 120_000, name="stockade"),
+        HookSpec("SessionEnd", "*", 120_000, name="stockade"),
     ),
 }
 

@@ -2,16 +2,23 @@
 
 **Fail closed.** Claude Code, Codex and Gemini CLI all *fail open*: a hook that
 crashes, hangs past their timeout or prints garbage lets the tool run. So this module
-turns every error of its own into the harness's *blocking* answer: the daemon not
-running, a stale or refusing socket, a timeout, a malformed reply, malformed or
-oversized stdin, or any unexpected exception. A whole-run deadline (``SIGALRM``)
-makes sure the answer comes before the harness's own hook timeout would fire.
+turns every error of its own into the adapter's safe answer for the event (a deny
+before a tool runs, a withheld or replaced output after it): the daemon not running,
+a stale or refusing socket, a timeout, a malformed reply, malformed or oversized
+stdin, or any unexpected exception. A whole-run deadline (``SIGALRM``) makes sure the
+answer comes before the harness's own hook timeout would fire.
+
+**Hold.** When the harness cannot ask a human itself (the adapter says so), a tool
+call is sent with ``hold_s``: the remaining deadline minus a margin, so that the
+daemon, which may keep the request open until someone runs ``stockade approvals``,
+always answers before the shim gives up (``docs/adr/0004``).
 
 Configuration read at run time (never at import):
 
 - ``STOCKADE_HOME``: where the daemon's socket lives (default ``~/.stockade``);
-- ``STOCKADE_HOOK_TIMEOUT``: seconds the whole hook may take (default 20, which
-  stays below the 120 s hook timeout ``stockade install`` writes).
+- ``STOCKADE_HOOK_TIMEOUT``: seconds the whole hook may take (default 100, long enough
+  to hold a call for an approval; at most 115, below the 120 s hook timeout
+  ``stockade install`` writes).
 """
 
 from __future__ import annotations
@@ -20,18 +27,24 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
-from types import FrameType
-from typing import Any, BinaryIO, TextIO
+import time
 
-from stockade.adapters.base import ADAPTERS, EventKind, HarnessAdapter, Rendered, dump, load_adapter
+from stockade.adapters.base import ADAPTERS, ENDPOINTS, dump, load_adapter
 from stockade.errors import AdapterError, DaemonUnavailable, StockadeError
 from stockade.shim.wire import post_json
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from types import FrameType
+    from typing import Any, BinaryIO, TextIO
+
+    from stockade.adapters.base import EventKind, HarnessAdapter, Rendered
+
 MAX_STDIN_BYTES = 10 * 1024 * 1024
-DEFAULT_TIMEOUT_S = 20.0
+DEFAULT_TIMEOUT_S = 100.0
+MAX_TIMEOUT_S = 115.0
+HOLD_MARGIN_S = 5.0
 START_HINT = "start the daemon with `stockade serve` (check it with `stockade doctor`), then retry"
 
 
@@ -68,24 +81,29 @@ def run(
 
 def answer(adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str]) -> Rendered:
     """The harness's answer to the event on ``stdin``; never raises (except to exit)."""
+    started = time.monotonic()
     kind: EventKind = "pre_tool"
+    raw: Mapping[str, Any] = {}
     timeout = _timeout(env)
     try:
-        with _deadline(timeout):
+        previous = _arm(timeout)
+        try:
             raw = _read(stdin)
-            kind = adapter.event_kind(raw)
-            if kind == "other":
+            found = adapter.event_kind(raw)
+            if found is None:
                 return b"", 0
-            where = socket_path(env)
-            if kind == "pre_tool":
-                body = _body(asdict(adapter.parse_pre_tool(raw, env)))
-                return adapter.render_decision(_mapping(post_json(where, "/decide", body, timeout)))
-            body = _body(asdict(adapter.parse_prompt(raw, env)))
-            body.pop("metadata", None)
-            reply = post_json(where, "/prompts/screen", body, timeout)
-            return adapter.render_prompt(_mapping(reply))
-    except BaseException as exc:  # every failure, even an interrupt, must block: never crash open
-        return adapter.render_failure(_message(exc, kind, timeout), kind)
+            kind = found
+            body = adapter.request(kind, raw, env)
+            if kind == "pre_tool" and not adapter.can_ask(env):
+                hold = int(timeout - (time.monotonic() - started) - HOLD_MARGIN_S)
+                if hold >= 1:
+                    body["hold_s"] = hold
+            reply = post_json(socket_path(env), ENDPOINTS[kind], body, timeout)
+            return adapter.render(kind, raw, _mapping(reply))
+        finally:  # disarmed before any answer is rendered, so the alarm cannot cut it short
+            _disarm(previous)
+    except BaseException as exc:  # every failure, even an interrupt, must be safe: never open
+        return adapter.render_failure(kind, raw, _message(exc, kind, timeout))
 
 
 def socket_path(env: Mapping[str, str]) -> str:
@@ -123,54 +141,61 @@ def _mapping(
     return value
 
 
-def _body(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
+_OUTCOME = {
+    "pre_tool": "Stockade blocked this tool call",
+    "prompt": "Stockade blocked this prompt",
+    "tool_result": "Stockade could not inspect this tool output, so it is withheld",
+    "session": "Stockade could not record this session event",
+}
 
 
 def _message(exc: BaseException, kind: EventKind, timeout: float) -> str:
-    what = "prompt" if kind == "prompt" else "tool call"
+    outcome = _OUTCOME[kind]
     if isinstance(exc, DaemonUnavailable):
-        return f"Stockade blocked this {what}: {exc.message}. To fix: {START_HINT}"
+        return f"{outcome}: {exc.message}. To fix: {START_HINT}"
     if isinstance(exc, HookTimeout):
-        return (
-            f"Stockade blocked this {what}: the daemon did not answer within {timeout:g} s. "
-            f"To fix: {START_HINT}"
-        )
+        return f"{outcome}: the daemon did not answer within {timeout:g} s. To fix: {START_HINT}"
     if isinstance(exc, StockadeError):
-        hint = exc.hint or START_HINT
-        return f"Stockade blocked this {what}: {exc.message}. To fix: {hint}"
-    return (
-        f"Stockade blocked this {what}: the hook failed unexpectedly ({type(exc).__name__}). "
-        f"To fix: {START_HINT}"
-    )
+        return f"{outcome}: {exc.message}. To fix: {exc.hint or START_HINT}"
+    return f"{outcome}: the hook failed unexpectedly ({type(exc).__name__}). To fix: {START_HINT}"
 
 
 def _timeout(env: Mapping[str, str]) -> float:
+    """The whole-run deadline: at most :data:`MAX_TIMEOUT_S`, whatever is configured.
+
+    A longer one would let the harness's own 120 s hook timeout fire first on a held
+    call, and every harness runs the tool when its hook times out.
+    """
     try:
         value = float(env.get("STOCKADE_HOOK_TIMEOUT", ""))
     except ValueError:
         return DEFAULT_TIMEOUT_S
-    return value if 0 < value <= 600 else DEFAULT_TIMEOUT_S
+    return min(value, MAX_TIMEOUT_S) if value > 0 else DEFAULT_TIMEOUT_S
 
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`HookTimeout` in the main thread after ``seconds`` (no-op elsewhere)."""
+def _expire(signum: int, frame: FrameType | None) -> None:
+    raise HookTimeout
 
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise HookTimeout(f"no answer within {seconds:g} s")
 
+def _arm(seconds: float) -> Any:
+    """Raise :class:`HookTimeout` in the main thread after ``seconds``; returns the old handler.
+
+    Outside the main thread (an embedding caller) nothing is armed and the socket
+    timeout remains; ``False`` marks that for :func:`_disarm`.
+    """
     try:
-        previous = signal.signal(signal.SIGALRM, expire)
-    except ValueError:  # not the main thread (an embedding caller): the socket timeout remains
-        yield
-        return
+        previous = signal.signal(signal.SIGALRM, _expire)
+    except ValueError:
+        return False
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return previous
+
+
+def _disarm(previous: Any) -> None:
+    if previous is False:
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 def _write(out: BinaryIO, data: bytes) -> None:

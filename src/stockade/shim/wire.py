@@ -1,4 +1,4 @@
-"""One JSON request to the daemon over its Unix socket, with nothing but ``socket``.
+"""One JSON request to the daemon over its Unix socket, with nothing but ``_socket``.
 
 The shim runs once per agent tool call, and ``http.client`` costs ~40 ms to import
 (it loads ``ssl`` and the ``email`` package), which is longer than the decision. The
@@ -6,29 +6,45 @@ only peer here is Stockade's own daemon, so the exchange is narrow: one HTTP/1.1
 request with ``Connection: close``, a reply read to EOF and framed by
 ``Content-Length``. Anything else is a malformed reply, which the shim turns into a
 blocking answer. The CLI keeps using :mod:`stockade.client`.
+
+It uses the C module ``_socket`` that :mod:`socket` wraps: the wrapper adds only
+conveniences this exchange does not need, and importing it (with ``selectors``)
+costs a few milliseconds more on every tool call.
 """
 
 from __future__ import annotations
 
+import _socket
 import json
-import socket
-from collections.abc import Mapping
-from typing import Any
 
 from stockade.errors import DaemonUnavailable, StockadeError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
 MAX_REPLY_BYTES = 4 * 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+"""The daemon's request limit (``docs/api.md``): a bigger body is refused before it is sent."""
 
 
 def post_json(socket_path: str, path: str, body: Mapping[str, Any], timeout: float) -> Any:
     """POST ``body`` to ``/api/v1{path}``; the decoded JSON of a 2xx reply, else raise."""
     payload = json.dumps(body, separators=(",", ":")).encode()
+    if len(payload) > MAX_BODY_BYTES:
+        raise StockadeError(
+            f"the request is larger than the {MAX_BODY_BYTES // (1024 * 1024)} MiB "
+            "the daemon inspects",
+            "the harness sent more than Stockade can inspect at once",
+        )
     head = (
         f"POST /api/v1{path} HTTP/1.1\r\nHost: stockade\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
         "Connection: close\r\n\r\n"
     )
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
         sock.settimeout(timeout)
         try:
             sock.connect(socket_path)
@@ -38,10 +54,12 @@ def post_json(socket_path: str, path: str, body: Mapping[str, Any], timeout: flo
             ) from None
         sock.sendall(head.encode() + payload)
         reply = _read_all(sock)
+    finally:
+        sock.close()
     return _decode(reply)
 
 
-def _read_all(sock: socket.socket) -> bytes:
+def _read_all(sock: _socket.socket) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

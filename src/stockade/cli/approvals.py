@@ -1,0 +1,179 @@
+"""``stockade approvals``: answer the calls the daemon holds for a human (ADR 0004).
+
+A harness that cannot ask a human itself (Codex, Gemini CLI, Claude Code in ``-p``
+mode) has its ``ask`` held by the daemon; ``list`` shows them, ``approve`` lets the one
+held call run, ``deny`` refuses it. Each answer is single-use: answering again, or
+after the hold expired, fails with the approval's current status. The JSON printed is
+the API's own (``docs/api.md``), so scripts can poll ``list --json``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+import typer
+
+from stockade.cli import output
+from stockade.cli.context import state
+
+if TYPE_CHECKING:
+    from stockade.client import Client
+
+# Tells the daemon that a person at the command line answered (recorded as ``resolved_by``).
+_FROM_CLI = {"Stockade-Client": "cli"}
+# The input field that says most about a call, per common tool shape; else compact JSON.
+_TELLING_KEYS = ("command", "file_path", "path", "url", "pattern", "query", "prompt")
+_SUMMARY_CHARS = 60
+_SHOWN = (
+    "status",
+    "harness",
+    "session_id",
+    "tool_name",
+    "action",
+    "reason",
+    "rule_id",
+    "zone",
+    "cwd",
+    "project_root",
+    "created_at",
+    "expires_at",
+    "resolved_at",
+    "resolved_by",
+    "input_sha256",
+)
+
+app = typer.Typer(help="List, approve and deny calls held for a human.", no_args_is_help=True)
+
+Note = Annotated[
+    str | None,
+    typer.Option("--note", help="Why, for the audit log (a denial shows it to the agent)."),
+]
+ApprovalId = Annotated[
+    str, typer.Argument(help="The approval's id (from `stockade approvals list`).")
+]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include recently resolved and expired approvals.")
+    ] = False,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Show the calls waiting for an answer, oldest first."""
+    query = {"status": "all" if all_ else "pending"}
+    answer = state(ctx).client().request("GET", "/approvals", query=query)
+    if json_out:
+        output.emit_json(answer)
+        return
+    approvals: list[dict[str, Any]] = answer["approvals"]
+    if not approvals:
+        typer.echo("no approvals" if all_ else "no calls are waiting for approval")
+        return
+    _table(approvals, with_status=all_)
+
+
+@app.command()
+def show(ctx: typer.Context, approval_id: ApprovalId, json_out: output.JsonFlag = False) -> None:
+    """Show one approval: the held call, why it asks, and its status."""
+    approval = state(ctx).client().request("GET", _path(approval_id))
+    if json_out:
+        output.emit_json(approval)
+        return
+    rows = [(name, _text(approval.get(name))) for name in _SHOWN]
+    output.key_values(rows, title=f"approval {approval.get('id')}")
+    output.tree("input", approval.get("input") or {})
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    approval_id: ApprovalId,
+    note: Note = None,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Let the held call run (once)."""
+    _resolve(state(ctx).client(), approval_id, "approve", note, json_out)
+
+
+@app.command()
+def deny(
+    ctx: typer.Context,
+    approval_id: ApprovalId,
+    note: Note = None,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Refuse the held call; the agent is told it was denied."""
+    _resolve(state(ctx).client(), approval_id, "deny", note, json_out)
+
+
+def _resolve(client: Client, approval_id: str, verb: str, note: str | None, json_out: bool) -> None:
+    body = {} if note is None else {"note": note}
+    approval = client.request("POST", f"{_path(approval_id)}/{verb}", body, headers=_FROM_CLI)
+    if json_out:
+        output.emit_json(approval)
+        return
+    done = "approved" if verb == "approve" else "denied"
+    typer.echo(f"{done} {approval['id']}: {approval['tool_name']} {summary(approval['input'])}")
+
+
+def _path(approval_id: str) -> str:
+    return f"/approvals/{quote(approval_id, safe='')}"
+
+
+def _table(approvals: list[dict[str, Any]], *, with_status: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    short = ["id", *(["status"] if with_status else []), "age", "harness"]
+    for column in short:
+        table.add_column(column, no_wrap=True)  # an id must stay whole to be typed
+    for column in ("session", "tool", "input", "reason"):
+        table.add_column(column, overflow="fold")
+    now = datetime.now(UTC)
+    for approval in approvals:
+        cells = [approval["id"]]
+        if with_status:
+            cells.append(approval["status"])
+        cells += [
+            _age(approval["created_at"], now),
+            approval["harness"],
+            approval["session_id"],
+            approval["tool_name"],
+            summary(approval["input"]),
+            approval["reason"],
+        ]
+        table.add_row(*(Text(str(cell)) for cell in cells))
+    output.stdout().print(table)
+
+
+def summary(tool_input: Any) -> str:
+    """One short line that says what a call does: its command, path or URL, else its JSON."""
+    value: Any = tool_input
+    if isinstance(tool_input, dict):
+        value = next((tool_input[k] for k in _TELLING_KEYS if k in tool_input), tool_input)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
+
+
+def _age(created_at: str, now: datetime) -> str:
+    seconds = int((now - datetime.fromisoformat(created_at)).total_seconds())
+    if seconds < 120:
+        return f"{max(seconds, 0)}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="approvals")

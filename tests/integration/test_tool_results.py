@@ -1,0 +1,109 @@
+"""``POST /tool-results`` against a real daemon: output redaction, the audit record, taint.
+
+One daemon serves the module (the fixtures of ``test_approvals``); each test has its own
+sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tests.daemon_support import DaemonProcess, tool_call
+from tests.integration.test_approvals import daemon_process, home  # noqa: F401 - one per module
+
+from stockade.client import ApiError, Client
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "ghp_" + "A1b2C3d4" * 5
+READ_ENV = {"tool_name": "Read", "tool_input": {"file_path": "/tmp/project/.env"}}
+FETCH = {"tool_name": "WebFetch", "tool_input": {"url": "https://example.com/", "prompt": "x"}}
+
+
+def result(session: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {**tool_call(session, **READ_ENV), "status": status, **extra}
+
+
+def logged(client: Client, seq: int) -> dict[str, Any]:
+    event: dict[str, Any] = client.request("GET", f"/audit/events/{seq}")
+    return event
+
+
+def test_output_comes_back_redacted_and_only_its_shape_is_logged(daemon: Client) -> None:
+    # A marker already in the output is not counted as something found.
+    output = f"line one\nexport GH={TOKEN}\n[REDACTED:jwt:0123abcd] stays\n"
+    answer = daemon.request(
+        "POST", "/tool-results", result("s-out", "succeeded", output=output, tool_use_id="tu-1")
+    )
+    assert answer["redacted"] is True and TOKEN not in answer["output"]
+    assert answer["output"].startswith("line one\nexport GH=[REDACTED:github-token:")
+    assert "[REDACTED:jwt:0123abcd] stays" in answer["output"]
+
+    event = logged(daemon, answer["event_seq"])
+    assert (event["kind"], event["session"], event["actor"]) == (
+        "tool.result",
+        "s-out",
+        "claude-code",
+    )
+    payload = event["payload"]
+    assert payload["status"] == "succeeded" and payload["tool_use_id"] == "tu-1"
+    assert payload["tool"] == "Read" and payload["action"] == "fs.read"
+    assert payload["output_chars"] == len(output)
+    assert (payload["redacted_labels"], payload["redacted_count"]) == (["github-token"], 1)
+    assert len(payload["input_sha256"]) == 64
+    text = json.dumps(event)
+    assert TOKEN not in text and "line one" not in text and "output" not in payload
+
+    clean = daemon.request("POST", "/tool-results", result("s-out", "failed", output="all fine"))
+    assert (clean["output"], clean["redacted"]) == ("all fine", False)
+    bare = daemon.request("POST", "/tool-results", result("s-out", "not_run"))
+    assert (bare["output"], bare["redacted"]) == (None, False)
+    assert logged(daemon, bare["event_seq"])["payload"]["output_chars"] is None
+
+
+def test_a_credential_read_that_ran_taints_the_session(
+    daemon_process: DaemonProcess,  # noqa: F811 - the module's fixture, imported above
+) -> None:
+    with daemon_process.client() as client:
+        # Did not run, or failed: nothing was read.
+        client.request("POST", "/tool-results", result("s-ran", "not_run"))
+        client.request("POST", "/tool-results", result("s-ran", "failed", output="denied"))
+        assert client.request("POST", "/decide", tool_call("s-ran", **FETCH))["verdict"] == "ask"
+
+        ran = client.request("POST", "/tool-results", result("s-ran", "succeeded", output="X=1"))
+        taint = client.request("GET", f"/audit/events/{ran['event_seq'] + 1}")
+        assert (taint["kind"], taint["session"]) == ("session.tainted", "s-ran")
+        assert taint["payload"]["tool_result_seq"] == ran["event_seq"]
+        assert taint["payload"]["sources"] == [".env:/tmp/project/.env"]
+        fetch = client.request("POST", "/decide", tool_call("s-ran", **FETCH))
+        assert fetch["verdict"] == "deny" and fetch["rule_id"].startswith("flow:credential")
+    # The taint is durable: a restarted daemon still knows.
+    daemon_process.stop()
+    with daemon_process.start().client() as client:
+        again = client.request("POST", "/decide", tool_call("s-ran", **FETCH))
+        assert again["verdict"] == "deny" and again["rule_id"].startswith("flow:credential")
+
+
+MALFORMED = [
+    {"status": "ok"},
+    {"status": None},
+    {"status": "succeeded", "output": 42},
+    {"status": "succeeded", "output": "x" * (512 * 1024 + 1)},
+    {"status": "succeeded", "tool_use_id": ""},
+    {"status": "succeeded", "stdout": "x"},
+    {"status": "succeeded", "hold_s": 5},
+]
+
+
+def test_malformed_results_are_rejected(daemon: Client) -> None:
+    for extra in MALFORMED:
+        with pytest.raises(ApiError) as rejected:
+            daemon.request("POST", "/tool-results", result("s-bad", **extra))
+        assert (rejected.value.status, rejected.value.code) == (422, "invalid_request"), extra
+    events = daemon.request("GET", "/audit/events", query={"session": "s-bad"})["events"]
+    assert events == []
+    # The largest output allowed is taken.
+    biggest = result("s-big", "succeeded", output="x" * (512 * 1024))
+    assert daemon.request("POST", "/tool-results", biggest)["redacted"] is False
