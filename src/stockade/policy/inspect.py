@@ -7,6 +7,7 @@ what a call touches and how risky each part is.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -19,7 +20,7 @@ from stockade.policy import actions as A
 from stockade.policy.commands import CommandFacts, analyze
 from stockade.policy.compile import CompiledPolicy
 from stockade.policy.findings import Analysis, Finding, Subject
-from stockade.policy.paths import PathResolver, is_within, protected_reason
+from stockade.policy.paths import PathResolver, expand_home, is_within, protected_reason
 from stockade.policy.rules import CallFacts
 from stockade.policy.shell import ParsedCommand, parse
 from stockade.request import ToolCall
@@ -30,6 +31,7 @@ _PATCH_PATH = re.compile(r"^\*\*\* (?:(?:Add|Update|Delete) File|Move to): (.+?)
 # `stockade` subcommands an agent may run; anything else could switch the guard off.
 _SELF_READ_ONLY = frozenset({"status", "check", "policy", "version", "--version", "--help"})
 _KILLERS = frozenset({"kill", "pkill", "killall"})
+SOCKET_NAME = "stockade.sock"  # the name of Home.socket_path (a test pins the two together)
 # Where a shell tool runs: Codex ``workdir``, Gemini ``dir_path`` (``directory`` before 0.61).
 _WORKDIR_KEYS = ("workdir", "dir_path", "directory")
 _PATH_KEYS = ("file_path", "path", "absolute_path", "notebook_path", "dir_path", "directory")
@@ -288,6 +290,15 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
         facts = part.facts
         subject = Subject(blank, list(part.findings))
         analysis.subjects.append(subject)
+        inside_home = _names_stockade_home(facts.command.argv, ctx)
+        if inside_home is not None:
+            subject.findings.append(
+                Finding(
+                    Zone.NEVER,
+                    "guard:self-protection",
+                    f"agents may not touch Stockade's own files: {inside_home}",
+                )
+            )
         if facts.sinks:
             analysis.sinks.update(facts.sinks)
         paths: list[str] = []
@@ -321,6 +332,26 @@ def _self_tampering(argv: tuple[str, ...]) -> str | None:
         return f"agents may not run `stockade {sub}`; only a person controls Stockade"
     if name in _KILLERS and any("stockade" in arg for arg in argv[1:]):
         return "agents may not signal the Stockade daemon"
+    if any(SOCKET_NAME in arg for arg in argv):
+        # curl --unix-socket, nc -U, socat, python -c: the socket answers approvals.
+        return "agents may not talk to the Stockade daemon's socket"
+    return None
+
+
+def _names_stockade_home(argv: tuple[str, ...], ctx: Context) -> str | None:
+    """An argument that points into the Stockade home (``--opt=PATH`` included), if any.
+
+    Judged on the words themselves, not only on paths a command is known to read:
+    ``curl --unix-socket ~/.stockade/x`` reads nothing as far as the classifier knows.
+    """
+    policy = ctx.policy
+    for word in argv:
+        value = word.partition("=")[2] if word.startswith("-") and "=" in word else word
+        if value[:1] not in ("/", "~", "$"):
+            continue
+        spelled = posixpath.normpath(expand_home(value, policy.home))
+        if spelled[:1] == "/" and is_within(spelled, policy.stockade_home):
+            return spelled
     return None
 
 
