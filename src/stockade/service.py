@@ -75,16 +75,16 @@ class DecisionService:
             self.engine_for(os.path.expanduser(project), None)
 
     def decide(self, call: ToolCall) -> Outcome:
-        """Decide one call and advance its session's state. Never raises."""
+        """Decide one call and taint its session with the reads it may now do. Never raises."""
         outcome = self.evaluate(call)
-        self.add_taint(call.harness, call.session_id, outcome.state.credential_sources)
+        self.add_taint(call.harness, call.session_id, outcome.admitted_reads)
         return outcome
 
     def evaluate(self, call: ToolCall) -> Outcome:
-        """Decide and return the state the call would leave, without keeping it. Never raises.
+        """Decide without changing the session. Never raises.
 
-        For a call whose effect is not settled yet (an ``ask`` held for a human): its
-        credential reads are added with :meth:`add_taint` only once it may run.
+        The caller adds the call's ``credential_reads`` with :meth:`add_taint` once it
+        may run (an ``ask`` held for a human: once approved) or has run.
         """
         with self._lock:
             state = self._sessions.get((call.harness, call.session_id), SessionState())
@@ -95,17 +95,18 @@ class DecisionService:
         return self.evaluate(call).decision
 
     def add_taint(self, harness: str, session_id: str, sources: Iterable[str]) -> list[str]:
-        """Mark credentials as read by the session (a call that may run, or a restart
-        restoring them); returns the sources it did not hold yet."""
+        """Mark credentials as read by the session (a call that may run or ran, or a
+        restart restoring them); returns the sources it did not hold yet, once each."""
         key = (harness, session_id)
         with self._lock:
-            state = self._sessions.get(key, SessionState())
-            fresh = [source for source in sources if source not in state.credential_sources]
-            for source in fresh:
+            held = self._sessions.get(key, SessionState())
+            state = held
+            for source in sources:
                 state = state.with_credential(source)
-            if fresh:
-                self._sessions[key] = state
-        return fresh
+            if state is held:
+                return []
+            self._sessions[key] = state
+        return list(state.credential_sources[len(held.credential_sources) :])
 
     def session_state(self, harness: str, session_id: str) -> SessionState:
         with self._lock:
@@ -155,12 +156,10 @@ class DecisionService:
             return self.engine_for(call.root, call.agent).decide(call, state)
         except ConfigError as exc:
             reason = f"project configuration rejected: {exc.message}"
-            return Outcome(self._deny(call, reason, "config:invalid"), state)
+            return Outcome(self._deny(call, reason, "config:invalid"))
         except Exception as exc:
             log.exception("decision failed; denying")
-            return Outcome(
-                self._deny(call, f"internal error: {_describe(exc)}", "error:internal"), state
-            )
+            return Outcome(self._deny(call, f"internal error: {_describe(exc)}", "error:internal"))
 
     def _deny(self, call: ToolCall, reason: str, rule_id: str) -> Decision:
         action = canonicalize(call.harness, call.tool_name).action

@@ -1,29 +1,45 @@
 """``POST /tool-results`` against a real daemon: output redaction, the audit record, taint.
 
-One daemon serves the module (the fixtures of ``test_approvals``); each test has its own
-sessions.
+One daemon serves the module (the fixture of ``test_approvals``, on this module's home);
+each test has its own sessions.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 from tests.daemon_support import DaemonProcess, tool_call
-from tests.integration.test_approvals import daemon_process, home  # noqa: F401 - one per module
+from tests.integration.test_approvals import daemon_process  # noqa: F401 - one per module
 
 from stockade.client import ApiError, Client
+from stockade.home import Home
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "ghp_" + "A1b2C3d4" * 5
 READ_ENV = {"tool_name": "Read", "tool_input": {"file_path": "/tmp/project/.env"}}
 FETCH = {"tool_name": "WebFetch", "tool_input": {"url": "https://example.com/", "prompt": "x"}}
+# The agent whose calls run at level strict, which denies reading a credential.
+LOCKED = "locked"
+SSH_KEY = os.path.join(os.path.expanduser("~"), ".ssh", "id_rsa")
 
 
-def result(session: str, status: str, **extra: Any) -> dict[str, Any]:
-    return {**tool_call(session, **READ_ENV), "status": status, **extra}
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    shared = Home(tmp_path_factory.mktemp("tool-results") / "home")
+    shared.ensure()
+    shared.config_path.write_text(f'[agents.{LOCKED}]\nlevel = "strict"\n')
+    os.chmod(shared.config_path, 0o600)
+    return shared
+
+
+def result(
+    session: str, status: str, call: dict[str, Any] = READ_ENV, **extra: Any
+) -> dict[str, Any]:
+    return {**tool_call(session, **call), "status": status, **extra}
 
 
 def logged(client: Client, seq: int) -> dict[str, Any]:
@@ -84,6 +100,36 @@ def test_a_credential_read_that_ran_taints_the_session(
     with daemon_process.start().client() as client:
         again = client.request("POST", "/decide", tool_call("s-ran", **FETCH))
         assert again["verdict"] == "deny" and again["rule_id"].startswith("flow:credential")
+
+
+def test_a_denied_credential_read_that_ran_anyway_taints_the_session(daemon: Client) -> None:
+    # A harness that ignored the deny (or a policy changed in between) reports that it ran.
+    session = "s-denied-ran"
+    key_read = {"tool_name": "Read", "tool_input": {"file_path": SSH_KEY}, "agent": LOCKED}
+    fetch = tool_call(session, agent=LOCKED, **FETCH)
+    denied = daemon.request("POST", "/decide", tool_call(session, **key_read))
+    assert (denied["verdict"], denied["rule_id"]) == ("deny", "guard:credential-read")
+    assert not daemon.request("POST", "/decide", fetch)["rule_id"].startswith("flow:")
+
+    for status in ("not_run", "failed"):
+        daemon.request("POST", "/tool-results", result(session, status, key_read))
+    assert not daemon.request("POST", "/decide", fetch)["rule_id"].startswith("flow:")
+    taints = {"kind": "session.tainted", "session": session}
+    assert daemon.request("GET", "/audit/events", query=taints)["events"] == []
+
+    ran = daemon.request("POST", "/tool-results", result(session, "succeeded", key_read))
+    taint = logged(daemon, ran["event_seq"] + 1)
+    assert (taint["kind"], taint["session"]) == ("session.tainted", session)
+    assert taint["payload"] == {
+        "harness": "claude-code",
+        "sources": [f".ssh/**:{os.path.realpath(SSH_KEY)}"],
+        "tool_result_seq": ran["event_seq"],
+    }
+    blocked = daemon.request("POST", "/decide", fetch)
+    assert (blocked["verdict"], blocked["rule_id"]) == ("deny", "flow:credential-then-network")
+    # Another session is not affected.
+    other = daemon.request("POST", "/decide", tool_call("s-other", agent=LOCKED, **FETCH))
+    assert not other["rule_id"].startswith("flow:")
 
 
 MALFORMED = [

@@ -1,19 +1,22 @@
-"""The pipeline's fail-closed paths, with a failing service or store (no socket, no server)."""
+"""The pipeline without a socket or server: its fail-closed paths, with a failing service
+or store, and how tool results taint a session, with a real service and store."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.audit import AuditEvent, SqliteAuditStore, StoredEvent
 from stockade.daemon.app import CatchAll
 from stockade.daemon.pipeline import ERROR_RULE, Pipeline
 from stockade.daemon.problems import ApiProblem
-from stockade.daemon.schemas import DecideBody, PromptBody
+from stockade.daemon.schemas import DecideBody, PromptBody, ToolResultBody
 from stockade.errors import ConfigError
 from stockade.service import DecisionService
 
@@ -101,6 +104,71 @@ def test_a_failed_reload_is_audited_and_reraised(store: SqliteAuditStore) -> Non
         asyncio.run(_pipeline(BrokenService(), store).reload())
     kinds = [event.kind for event in store.query()]
     assert kinds == ["config.reload_failed"]
+
+
+@pytest.fixture
+def strict_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    box = make_sandbox(tmp_path, monkeypatch)
+    box.configure('level = "strict"\n')  # strict denies reading a credential
+    return box
+
+
+def _key_read(box: Sandbox, **extra: Any) -> dict[str, Any]:
+    key = str(box.user_home / ".ssh" / "id_rsa")
+    return {
+        "harness": "claude-code",
+        "session_id": box.session,
+        "tool_name": "Read",
+        "tool_input": {"file_path": key},
+        "cwd": str(box.project),
+        **extra,
+    }
+
+
+def _taint_events(store: SqliteAuditStore) -> list[StoredEvent]:
+    return store.query(kind="session.tainted")
+
+
+def test_a_denied_credential_read_that_ran_taints_the_session(
+    strict_box: Sandbox, store: SqliteAuditStore
+) -> None:
+    box = strict_box
+    pipeline = _pipeline(box.service, store)
+    denied = asyncio.run(pipeline.decide(DecideBody(**_key_read(box))))
+    assert (denied["verdict"], denied["rule_id"]) == ("deny", "guard:credential-read")
+    assert _taint_events(store) == []
+    assert not box.service.session_state("claude-code", box.session).tainted
+
+    # The harness ran it anyway.
+    ran = asyncio.run(pipeline.tool_result(ToolResultBody(**_key_read(box, status="succeeded"))))
+    [taint] = _taint_events(store)
+    key = os.path.realpath(box.user_home / ".ssh" / "id_rsa")
+    assert taint.session == box.session and taint.seq == ran["event_seq"] + 1
+    assert taint.payload == {
+        "harness": "claude-code",
+        "sources": [f".ssh/**:{key}"],
+        "tool_result_seq": ran["event_seq"],
+    }
+    fetch = DecideBody(
+        **{**_key_read(box), "tool_name": "WebFetch", "tool_input": {"url": "https://a.example/"}}
+    )
+    blocked = asyncio.run(pipeline.decide(fetch))
+    assert (blocked["verdict"], blocked["rule_id"]) == ("deny", "flow:credential-then-network")
+    # Reported twice, recorded once.
+    asyncio.run(pipeline.tool_result(ToolResultBody(**_key_read(box, status="succeeded"))))
+    assert len(_taint_events(store)) == 1
+
+
+@pytest.mark.parametrize("status", ["failed", "not_run"])
+def test_a_credential_read_that_did_not_succeed_does_not_taint(
+    strict_box: Sandbox, store: SqliteAuditStore, status: str
+) -> None:
+    box = strict_box
+    pipeline = _pipeline(box.service, store)
+    answer = asyncio.run(pipeline.tool_result(ToolResultBody(**_key_read(box, status=status))))
+    assert store.get(answer["event_seq"]) is not None
+    assert _taint_events(store) == []
+    assert not box.service.session_state("claude-code", box.session).tainted
 
 
 def test_catch_all_answers_500_without_the_message(caplog: pytest.LogCaptureFixture) -> None:

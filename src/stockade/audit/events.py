@@ -5,25 +5,45 @@ encoding: sorted keys, no whitespace, UTF-8 (``ensure_ascii=False``), no NaN or
 infinity (they are not JSON and would not round-trip). ``tests/golden`` pins it.
 
 Event kinds (``kind`` is a free string so that later features add kinds without a
-schema change; these are the ones Stockade writes today):
+schema change; these are the ones Stockade writes today). An approval's ``ref`` is
+``approval_id``, ``harness``, ``session``, ``tool`` and ``input_sha256``:
 
 =========================  =======================================================
 kind                       payload
 =========================  =======================================================
-``decision``               the request (redacted) and the ``Decision`` answered
-``decision.error``         the request and the error that turned into a deny
-``session.tainted``        harness, credential sources a session now holds (restored on start)
-``prompt.screened``        prompt sha256, verdict, matched pattern (never the text)
+``decision``               the request (``input`` redacted) and the ``Decision``
+                           answered; a held call adds ``engine_verdict`` (``ask``)
+                           and ``approval_id``
+``decision.error``         the same, for an error that turned into a deny
+``session.tainted``        harness, the credential ``sources`` the session now holds,
+                           and the ``decision_seq`` or ``tool_result_seq`` that
+                           caused it (restored on start)
+``prompt.screened``        harness, session, verdict, matched pattern, prompt sha256
+                           (never the text); ``prompt.error`` when screening failed
+``approval.requested``     ref, and the call: agent, action, ``input`` (redacted),
+                           cwd, project_root, reason, rule_id, zone, expires_at
+``approval.approved``      ref, ``by`` (``cli`` or ``api``, also the actor), ``note``
+``approval.denied``        as ``approval.approved``
+``approval.expired``       ref, ``why`` (``timeout``, ``disconnect``, ``shutdown``,
+                           ``unrecorded``)
+``approval.executed``      ref, ``tool_result_seq`` of the result that ran it
+``tool.result``            harness, session, agent, tool, tool_use_id, action,
+                           input_sha256, status (``succeeded``, ``failed``,
+                           ``not_run``), output_chars, redacted_labels,
+                           redacted_count (never the output)
+``session.started``        harness, session, agent, cwd, project_root, model, source,
+                           reason (absent ones ``null``)
+``session.ended``          as ``session.started``
 ``daemon.started``         pid, version, config hash
 ``daemon.stopped``         pid, reason
-``config.loaded``          config hash, files read
-``config.reloaded``        old and new config hash
+``config.reloaded``        previous and new config hash
 ``config.reload_failed``   the error; the running policy was kept
 ``audit.purged``           ``before``, ``purged`` (count), ``base_seq`` (first kept)
 =========================  =======================================================
 
-``actor`` says who caused the event: ``"daemon"``, ``"cli"``,
-``"claude-code:<session>"``, ...
+``actor`` says who caused the event: ``"daemon"``, the harness of the call or session
+(``"claude-code"``, ``"codex"``, ``"gemini"``, ``"generic"``), or who answered an
+approval (``"cli"``, ``"api"``).
 """
 
 from __future__ import annotations

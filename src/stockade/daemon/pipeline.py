@@ -10,6 +10,11 @@ A held ``ask`` (``hold_s``, ADR 0004) waits for a human through the
 approved, and an approved call is judged again before it is allowed: the session
 may have read a credential while it waited, and an approval never overrides a deny.
 
+A call's credential reads taint its session when it is answered with anything but a
+deny, and again when a tool result says it succeeded, whatever it was answered: a
+denied call can still have run (a harness that ignored the deny, a policy changed in
+between), and what it read is then in the session all the same.
+
 The engine is pure and fast (microseconds), so ``decide`` runs on the event loop;
 configuration reloads, which read files, and redaction of large tool outputs go to
 a thread.
@@ -44,7 +49,7 @@ from stockade.daemon.schemas import (
 from stockade.decision import Decision, Verdict, Zone
 from stockade.errors import ConfigError
 from stockade.policy.actions import TOOL_UNKNOWN, canonicalize
-from stockade.policy.state import Outcome, SessionState, prompt_digest
+from stockade.policy.state import Outcome, prompt_digest
 from stockade.redact import Redactor
 from stockade.request import ToolCall
 from stockade.service import DecisionService
@@ -54,8 +59,6 @@ logger = logging.getLogger(__name__)
 ERROR_RULE = "error:internal"
 TAINT_KIND = "session.tainted"
 PAGE = 1000
-# The state of a call that did not run: it adds no credential to its session.
-NOTHING_READ = SessionState()
 # The marker stockade.redact puts in place of a secret; counted to report what was found.
 _MARKER = re.compile(r"\[REDACTED:([A-Za-z0-9_-]+):[0-9a-f]{8}\]")
 
@@ -108,12 +111,12 @@ class Pipeline:
         except Exception as exc:  # any engine bug must turn into a deny, not an allow
             logger.error("decision failed for session %s: %s", call.session_id, type(exc).__name__)
             kind = "decision.error"
-            outcome = Outcome(_internal_deny(), NOTHING_READ)
+            outcome = Outcome(_internal_deny())
         approval: Approval | None = None
         hold_s = body.hold_s if outcome.decision.verdict is Verdict.ASK else None
         if hold_s is not None:
             outcome, approval = await self._hold(call, outcome.decision, hold_s, client_gone)
-        tainted = self._taint(call, outcome)
+        tainted = self._taint(call, outcome.admitted_reads)
         payload = _payload(call, outcome.decision)
         if hold_s is not None:
             approval_id = None if approval is None else approval.id
@@ -138,7 +141,7 @@ class Pipeline:
         try:
             approval = self.approvals.open(call, asked, redacted, timeout_s)
         except HoldRefused as exc:
-            return Outcome(_deny_asked(asked, f"{exc}; denied"), NOTHING_READ), None
+            return Outcome(_deny_asked(asked, f"{exc}; denied")), None
         requested = {
             **_approval_ref(approval),
             "agent": call.agent,
@@ -163,18 +166,18 @@ class Pipeline:
             again = self.service.evaluate(call)
             if again.decision.verdict is Verdict.DENY:
                 reason = f"approved (approval {ref}), but now denied: {again.decision.reason}"
-                return Outcome(_deny_asked(again.decision, reason), again.state), approval
+                return Outcome(_deny_asked(again.decision, reason)), approval
             reason = f"approved by a human (approval {ref}): {asked.reason}"
             allowed = Decision(Verdict.ALLOW, reason, asked.rule_id, asked.zone, asked.action)
-            return Outcome(allowed, again.state), approval
+            return Outcome(allowed, again.credential_reads), approval
         if status is ApprovalStatus.DENIED:
             note = f": {approval.note}" if approval.note else ""
             reason = f"denied by a human (approval {ref}){note}"
-            return Outcome(_deny_asked(asked, reason), NOTHING_READ), approval
+            return Outcome(_deny_asked(asked, reason)), approval
         expired = {**_approval_ref(approval), "why": approval.resolved_by}
         await self._append("approval.expired", call.harness, call.session_id, expired)
         reason = _expiry_reason(approval, timeout_s)
-        return Outcome(_deny_asked(asked, reason), NOTHING_READ), approval
+        return Outcome(_deny_asked(asked, reason)), approval
 
     async def resolve(
         self, approval_id: str, approve: bool, by: str, note: str | None
@@ -192,13 +195,17 @@ class Pipeline:
         return approval.to_json()
 
     async def tool_result(self, body: ToolResultBody) -> dict[str, Any]:
-        """Record what became of a call and redact its output; the output itself is not kept."""
+        """Record what became of a call and redact its output; the output itself is not kept.
+
+        A call that succeeded taints its session with what it read, even one that was
+        denied: it ran.
+        """
         call = body.to_call()
         digest = input_sha256(call.tool_input)
         tainted: list[str] = []
         if body.status == "succeeded":
             try:
-                tainted = self._taint(call, self.service.evaluate(call))
+                tainted = self._taint(call, self.service.evaluate(call).credential_reads)
             except Exception as exc:  # the call already ran; still record it
                 logger.error(
                     "taint check failed for session %s: %s", call.session_id, type(exc).__name__
@@ -247,10 +254,9 @@ class Pipeline:
         }
         return {"event_seq": await self._append(kind, body.harness, body.session_id, payload)}
 
-    def _taint(self, call: ToolCall, outcome: Outcome) -> list[str]:
-        """Add the credential reads of a call that may run to its session; returns the new ones."""
-        sources = outcome.state.credential_sources
-        return self.service.add_taint(call.harness, call.session_id, sources) if sources else []
+    def _taint(self, call: ToolCall, reads: tuple[str, ...]) -> list[str]:
+        """Add credential reads to the call's session; returns those it did not hold yet."""
+        return self.service.add_taint(call.harness, call.session_id, reads) if reads else []
 
     def _redact_output(self, output: str) -> tuple[str, Counter[str]]:
         """The redacted text, and how many secrets of each label it had (markers already

@@ -1,5 +1,9 @@
 """The decision engine: one normalized call + session state in, a decision out.
 
+It also reports the credentials the call reads, whatever the verdict, and never
+changes the session state: the caller adds those reads once the call may run, or
+once a denied call is reported to have run anyway.
+
 Pure and synchronous: the only outside access is the injected :class:`PathResolver`
 (symlinks must be followed to judge a path). The steps, in order:
 
@@ -47,6 +51,7 @@ class Engine:
         self.resolver = resolver
 
     def decide(self, call: ToolCall, state: SessionState) -> Outcome:
+        """Judge ``call`` in a session that has done ``state``; the state is not changed."""
         canonical = canonicalize(call.harness, call.tool_name)
         action = canonical.action
         cwd = self.resolver.resolve(call.cwd, "/")
@@ -60,11 +65,7 @@ class Engine:
         self._data_flow(state, analysis, verdicts)
         zone = max((f.zone for s in analysis.subjects for f in s.findings), default=Zone.SAFE)
         decision = self._verdict(verdicts, zone, action)
-        new_state = state
-        if decision.verdict is not Verdict.DENY:
-            for source in analysis.credential_sources:
-                new_state = new_state.with_credential(source)
-        return Outcome(decision, new_state)
+        return Outcome(decision, tuple(dict.fromkeys(analysis.credential_sources)))
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
         digest = prompt_digest(submission.prompt)

@@ -1,9 +1,12 @@
-"""Per-session state the engine is handed and hands back.
+"""Per-session state the engine is handed, and what a decision tells its caller.
 
 The engine is pure: it never remembers anything itself. The daemon keeps one
 :class:`SessionState` per session and passes it into every decision, so a data-flow
 rule ("a credential was read, now a network call") is keyed to the session, not to
-a window of time an agent could wait out.
+a window of time an agent could wait out. When a call's credential reads join that
+state is the caller's choice: a call may run once it is not denied, but a denied call
+may still run (a harness that ignored the deny, a policy changed in between), and
+then its reported result taints the session.
 """
 
 from __future__ import annotations
@@ -36,10 +39,19 @@ class SessionState:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A decision and the session state after it."""
+    """A decision, and the credentials the call reads whatever the verdict.
+
+    ``credential_reads`` are sources as in :class:`SessionState`, without duplicates.
+    """
 
     decision: Decision
-    state: SessionState
+    credential_reads: tuple[str, ...] = ()
+
+    @property
+    def admitted_reads(self) -> tuple[str, ...]:
+        """The reads that taint the session once this decision is answered. None for a
+        deny: a denied call taints it only when a tool result says it ran anyway."""
+        return () if self.decision.verdict is Verdict.DENY else self.credential_reads
 
 
 @dataclass(frozen=True, slots=True)
