@@ -117,6 +117,11 @@ class DecisionService:
         """The longest a held ``ask`` waits for a human (``[approvals] hold_timeout_s``)."""
         return self._settings.approvals.hold_timeout_s
 
+    @property
+    def redact_patterns(self) -> tuple[str, ...]:
+        """The user's extra redaction regexes (``[audit] redact_patterns``)."""
+        return tuple(self._settings.audit.redact_patterns)
+
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
         try:
             return self.engine_for(

@@ -24,6 +24,7 @@ READ_ENV = {"tool_name": "Read", "tool_input": {"file_path": "/tmp/project/.env"
 FETCH = {"tool_name": "WebFetch", "tool_input": {"url": "https://example.com/", "prompt": "x"}}
 # The agent whose calls run at level strict, which denies reading a credential.
 LOCKED = "locked"
+USER_PATTERN = "acme-[0-9]{6}"  # [audit] redact_patterns: a secret shape only this user knows
 SSH_KEY = os.path.join(os.path.expanduser("~"), ".ssh", "id_rsa")
 
 
@@ -31,7 +32,9 @@ SSH_KEY = os.path.join(os.path.expanduser("~"), ".ssh", "id_rsa")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     shared = Home(tmp_path_factory.mktemp("tool-results") / "home")
     shared.ensure()
-    shared.config_path.write_text(f'[agents.{LOCKED}]\nlevel = "strict"\n')
+    shared.config_path.write_text(
+        f'[audit]\nredact_patterns = ["{USER_PATTERN}"]\n[agents.{LOCKED}]\nlevel = "strict"\n'
+    )
     os.chmod(shared.config_path, 0o600)
     return shared
 
@@ -77,6 +80,19 @@ def test_output_comes_back_redacted_and_only_its_shape_is_logged(daemon: Client)
     bare = daemon.request("POST", "/tool-results", result("s-out", "not_run"))
     assert (bare["output"], bare["redacted"]) == (None, False)
     assert logged(daemon, bare["event_seq"])["payload"]["output_chars"] is None
+
+
+def test_user_redaction_patterns_apply_to_output_and_audit(daemon: Client) -> None:
+    secret = "acme-314159"
+    answer = daemon.request(
+        "POST", "/tool-results", result("s-user", "succeeded", output=f"key {secret} end")
+    )
+    assert answer["redacted"] is True and secret not in answer["output"]
+    assert answer["output"].startswith("key [REDACTED:custom:")
+    decided = daemon.request(
+        "POST", "/decide", tool_call("s-user", tool_name="Bash", tool_input={"command": secret})
+    )
+    assert secret not in json.dumps(logged(daemon, decided["event_seq"]))
 
 
 def test_a_credential_read_that_ran_taints_the_session(

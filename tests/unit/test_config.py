@@ -10,8 +10,10 @@ import pytest
 from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.config import TrustStore, settings_json_schema
+from stockade.config.load import load_settings
 from stockade.decision import Verdict
 from stockade.errors import ConfigError
+from stockade.home import Home
 from stockade.service import DecisionService
 
 
@@ -138,3 +140,13 @@ def test_a_project_file_that_does_not_compile_is_a_config_deny(box: Sandbox) -> 
     decision = box.bash("ls")
     assert decision.verdict is Verdict.DENY and decision.rule_id == "config:invalid"
     assert "does not compile" in decision.reason
+
+
+def test_an_invalid_redaction_pattern_is_a_config_error(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    home.ensure()
+    home.config_path.write_text('[audit]\nredact_patterns = ["acme-("]\n')
+    os.chmod(home.config_path, 0o600)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home)
+    assert "redact_patterns" in str(caught.value.diagnostics())

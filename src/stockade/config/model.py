@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stockade.decision import Verdict
+from stockade.redact import Redactor
 
 
 class Level(StrEnum):
@@ -111,8 +112,15 @@ class PolicyOverride(_Strict):
 
 class AuditSettings(_Strict):
     redact_patterns: list[Pattern] = Field(
-        default_factory=list, description="Extra regexes whose matches are redacted."
+        default_factory=list,
+        description="Extra regexes whose matches are redacted (applied at daemon start).",
     )
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        Redactor(patterns)  # raises ValueError naming the bad pattern
+        return patterns
 
 
 class ApprovalSettings(_Strict):

@@ -132,7 +132,7 @@ class _Server(uvicorn.Server):
 
 
 async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
-    redactor = Redactor()
+    redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
     store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
     store.open()
     restored = restore_session_taints(store, service)
