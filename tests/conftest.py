@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,12 @@ def spawn_daemon(home: Home, tmp_path: Path) -> Iterator[Callable[..., DaemonPro
     """Factory for daemon subprocesses on ``home``; every one is stopped at teardown."""
     started: list[DaemonProcess] = []
 
-    def spawn(*, body_timeout_s: float = 10.0, start: bool = True) -> DaemonProcess:
+    def spawn(
+        *, body_timeout_s: float = 10.0, start: bool = True, env: Mapping[str, str] | None = None
+    ) -> DaemonProcess:
+        """``env`` is merged over the test runner's environment (see ``daemon_env``)."""
         log_path = tmp_path / f"daemon-{len(started)}.log"
-        process = DaemonProcess(home, log_path, body_timeout_s=body_timeout_s)
+        process = DaemonProcess(home, log_path, body_timeout_s=body_timeout_s, env=env)
         started.append(process)
         return process.start() if start else process
 

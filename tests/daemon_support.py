@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,35 @@ def serve_command(home: Home, body_timeout_s: float = 10.0) -> list[str]:
     return [sys.executable, "-c", _SERVE, str(home.root), str(body_timeout_s)]
 
 
-def daemon_env(home: Home) -> dict[str, str]:
-    return {**os.environ, "STOCKADE_HOME": str(home.root), "PYTHONUNBUFFERED": "1"}
+def daemon_env(home: Home, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The test runner's environment on ``home``, with ``extra`` (e.g. another HOME) over it."""
+    return {
+        **os.environ,
+        "STOCKADE_HOME": str(home.root),
+        "PYTHONUNBUFFERED": "1",
+        **(extra or {}),
+    }
 
 
 class DaemonProcess:
-    """One daemon subprocess; its stdout and stderr go to ``log_path`` (outside the home)."""
+    """One daemon subprocess; its stdout and stderr go to ``log_path`` (outside the home).
 
-    def __init__(self, home: Home, log_path: Path, *, body_timeout_s: float = 10.0) -> None:
+    ``env`` is merged over :func:`daemon_env`: the end-to-end tests give the daemon the
+    agent's HOME, so that ``~`` names the same directory to both.
+    """
+
+    def __init__(
+        self,
+        home: Home,
+        log_path: Path,
+        *,
+        body_timeout_s: float = 10.0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.home = home
         self.log_path = log_path
         self.body_timeout_s = body_timeout_s
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *, ready_timeout: float = 20.0) -> DaemonProcess:
@@ -58,7 +77,7 @@ class DaemonProcess:
                 serve_command(self.home, self.body_timeout_s),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=daemon_env(self.home),
+                env=daemon_env(self.home, self.env),
             )
         self.wait_ready(ready_timeout)
         return self

@@ -84,10 +84,8 @@ class FakeAnthropicServer(FakeModelServer):
     def tool_results(self) -> dict[str, str]:
         """What Claude Code told the model each call returned, by ``tool_use_id``."""
         results: dict[str, str] = {}
-        with self._lock:
-            requests = list(self.requests)
         # Every request repeats the whole conversation: keep each call id once.
-        for body in requests:
+        for body in self.received():
             for message in body.get("messages", []):
                 content = message.get("content") if isinstance(message, dict) else None
                 for block in content if isinstance(content, list) else []:

@@ -71,10 +71,8 @@ class FakeGeminiServer(FakeModelServer):
         """The ``response`` objects the CLI sent back for tool calls (of ``tool``), in order."""
         found: list[dict[str, Any]] = []
         seen: set[str] = set()
-        with self._lock:
-            requests = list(self.requests)
         # Every request repeats the whole conversation: keep each call id once.
-        for body in requests:
+        for body in self.received():
             for content in body.get("contents", []):
                 for part in content.get("parts", []):
                     answer = part.get("functionResponse")

@@ -71,10 +71,14 @@ class FakeModelServer:
                 return None
             return self.turns.pop(0)
 
+    def received(self) -> list[dict[str, Any]]:
+        """The request bodies so far, oldest first (a copy: handler threads may still add)."""
+        with self._lock:
+            return list(self.requests)
+
     def transcript(self) -> str:
         """Every request body as one JSON text, to search for what the model was told."""
-        with self._lock:
-            return json.dumps(self.requests)
+        return json.dumps(self.received())
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

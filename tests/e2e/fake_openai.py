@@ -25,30 +25,21 @@ _ids = itertools.count(1)
 
 def function_call(name: str, arguments: dict[str, Any], call_id: str | None = None) -> Turn:
     """A model turn that calls the function tool ``name`` with ``arguments``."""
-    call_id = call_id or f"call_{next(_ids)}"
-    item = {
-        "type": "function_call",
-        "id": f"fc_{call_id}",
-        "call_id": call_id,
-        "name": name,
-        "arguments": json.dumps(arguments),
-        "status": "completed",
-    }
-    return [item]
+    return _tool_call("function_call", "fc", name, call_id, arguments=json.dumps(arguments))
 
 
 def custom_call(name: str, text: str, call_id: str | None = None) -> Turn:
     """A model turn that calls the freeform (custom) tool ``name``, e.g. ``apply_patch``."""
+    return _tool_call("custom_tool_call", "ctc", name, call_id, input=text)
+
+
+def _tool_call(
+    item_type: str, id_prefix: str, name: str, call_id: str | None, **payload: str
+) -> Turn:
+    """One completed output item calling ``name``; ``call_id`` is made up when not given."""
     call_id = call_id or f"call_{next(_ids)}"
-    item = {
-        "type": "custom_tool_call",
-        "id": f"ctc_{call_id}",
-        "call_id": call_id,
-        "name": name,
-        "input": text,
-        "status": "completed",
-    }
-    return [item]
+    item = {"type": item_type, "id": f"{id_prefix}_{call_id}", "call_id": call_id, "name": name}
+    return [{**item, **payload, "status": "completed"}]
 
 
 def shell(command: str, call_id: str | None = None) -> Turn:
@@ -113,10 +104,8 @@ class FakeOpenAIServer(FakeModelServer):
     def call_outputs(self) -> dict[str, str]:
         """What Codex told the model each call returned, by ``call_id`` (first report kept)."""
         outputs: dict[str, str] = {}
-        with self._lock:
-            requests = list(self.requests)
         # Every request repeats the whole conversation: keep each call id once.
-        for body in requests:
+        for body in self.received():
             for item in body.get("input", []):
                 if isinstance(item, dict) and item.get("type") in _OUTPUT_TYPES:
                     outputs.setdefault(str(item.get("call_id")), _text_of(item.get("output")))

@@ -16,47 +16,44 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
 
 import pytest
 from tests.daemon_support import DaemonProcess
-from tests.e2e.conftest import Workspace, audit_events, harness_cli
 from tests.e2e.fake_anthropic import FakeAnthropicServer, LazyTurn, Turn, client_env, tool_use
-
-CLAUDE_TIMEOUT_S = 60.0
-APPROVAL_WAIT_S = 20.0
-FAKE_DOTENV = "FAKE_TOKEN=not-a-real-secret\n"  # a stand-in credential: nothing real here
-FAKE_VALUE = "not-a-real-secret"
-START_HINT = "stockade serve"
-
+from tests.e2e.support import (
+    FAKE_DOTENV,
+    FAKE_SECRET,
+    START_HINT,
+    HarnessRun,
+    Workspace,
+    answer_held_call,
+    assert_audit_chain_verifies,
+    assert_protected_write_denied,
+    assert_recorded_under,
+    audit_events,
+    decisions,
+    event_kinds,
+    finish,
+    harness_cli,
+    list_approvals,
+    payloads,
+)
 
 # --- running claude ------------------------------------------------------------------------
 
 
 @dataclass
-class ClaudeRun:
+class ClaudeRun(HarnessRun):
     """One finished ``claude -p``: its output, what the model was told, and where to look."""
 
-    result: subprocess.CompletedProcess[str]
     server: FakeAnthropicServer
-    daemon: DaemonProcess | None
-
-    @property
-    def output(self) -> dict[str, Any]:
-        """The ``--output-format json`` result object."""
-        try:
-            return cast(dict[str, Any], json.loads(self.result.stdout))
-        except ValueError:
-            raise AssertionError(f"no JSON result\n{self.describe()}") from None
 
     @property
     def session_id(self) -> str:
         """Claude Code's session id, which its hooks send as ``session_id``."""
-        return str(self.output["session_id"])
+        return str(self.json_result()["session_id"])
 
     def told(self, tool_use_id: str) -> str:
         """What the model received for call ``tool_use_id`` (``[error] …`` when blocked)."""
@@ -66,15 +63,11 @@ class ClaudeRun:
 
     def denied_ids(self) -> list[str]:
         """The calls Claude Code reports it did not run (``permission_denials``)."""
-        return [str(d["tool_use_id"]) for d in self.output.get("permission_denials", [])]
+        denials = self.json_result().get("permission_denials", [])
+        return [str(denial["tool_use_id"]) for denial in denials]
 
-    def describe(self) -> str:
-        daemon_log = self.daemon.log() if self.daemon else "(no daemon)"
-        return (
-            f"claude exit {self.result.returncode}\n--- stdout\n{self.result.stdout}\n"
-            f"--- stderr\n{self.result.stderr}\n--- tool results\n{self.server.tool_results()}\n"
-            f"--- daemon log\n{daemon_log}"
-        )
+    def told_model(self) -> dict[str, str]:
+        return self.server.tool_results()
 
 
 class Claude:
@@ -86,39 +79,15 @@ class Claude:
         workspace.env.update(client_env(server.base_url))
         workspace.env["IS_SANDBOX"] = "1"  # else bypass mode refuses to start as root
 
-    @property
-    def settings_file(self) -> Path:
-        return self.workspace.home_dir / ".claude" / "settings.json"
-
-    def install(self) -> None:
-        """The real ``stockade install claude-code --user``."""
-        done = self.workspace.stockade("install", "claude-code", "--user")
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert self.settings_file.exists(), f"install did not write {self.settings_file}"
-
     def start(self, *turns: Turn | LazyTurn) -> subprocess.Popen[str]:
         """Start ``claude -p`` on the scripted ``turns`` (each model turn in order)."""
         self.server.turns[:] = list(turns)
         command = [str(harness_cli("claude")), "-p", "do the task", "--output-format", "json"]
         command.append("--dangerously-skip-permissions")  # Stockade is the guard
-        return subprocess.Popen(
-            command,
-            env=self.workspace.env,
-            cwd=self.workspace.project,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return self.workspace.launch(command)
 
     def finish(self, process: subprocess.Popen[str], daemon: DaemonProcess | None) -> ClaudeRun:
-        try:
-            stdout, stderr = process.communicate(timeout=CLAUDE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            stdout, stderr = process.communicate()
-        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-        return ClaudeRun(result, self.server, daemon)
+        return ClaudeRun(finish(process), daemon, self.server)
 
     def run(self, *turns: Turn | LazyTurn, daemon: DaemonProcess | None) -> ClaudeRun:
         return self.finish(self.start(*turns), daemon)
@@ -128,24 +97,9 @@ class Claude:
 def claude(workspace: Workspace) -> Iterator[Claude]:
     """Claude Code with Stockade's hooks installed (``--user``); no daemon yet."""
     with FakeAnthropicServer() as server:
-        runner = Claude(workspace, server)
-        runner.install()
-        yield runner
-
-
-def write_policy(workspace: Workspace, toml: str) -> None:
-    """A specific policy for one test, read by the daemon it then spawns."""
-    workspace.stockade_home.config_path.write_text(toml)
-    workspace.stockade_home.config_path.chmod(0o600)
-
-
-def payloads(daemon: DaemonProcess, kind: str, session: str) -> list[dict[str, Any]]:
-    """The payloads of one session's audit events of ``kind``, oldest first."""
-    return [cast(dict[str, Any], e["payload"]) for e in audit_events(daemon, kind, session)]
-
-
-def decisions(daemon: DaemonProcess, session: str) -> list[dict[str, Any]]:
-    return payloads(daemon, "decision", session)
+        settings = workspace.install_hooks("claude-code")
+        assert settings == workspace.home_dir / ".claude" / "settings.json", settings
+        yield Claude(workspace, server)
 
 
 # --- before the call -------------------------------------------------------------------------
@@ -161,7 +115,7 @@ def test_denied_call_does_not_run_and_the_model_gets_the_reason(
     assert not (claude.workspace.home_dir / ".bashrc").exists(), run.describe()
     assert run.denied_ids() == ["toolu_deny"], run.describe()
     [decision] = decisions(running_daemon, run.session_id)
-    assert (decision["verdict"], decision["rule_id"]) == ("deny", "guard:protected-config")
+    assert_protected_write_denied(decision, claude.workspace.home_dir / ".bashrc")
     told = run.told("toolu_deny")
     assert told.startswith("[error] ") and decision["reason"] in told, run.describe()
 
@@ -212,8 +166,7 @@ def test_network_call_after_a_credential_read_is_denied_before_it_runs(
     # The read must really run to taint the session; the default asks for it, so this
     # policy allows exactly that read. The fetch keeps the default (ask), which the
     # data-flow rule must turn into a deny before WebFetch does anything.
-    write_policy(
-        claude.workspace,
+    claude.workspace.write_policy(
         '[[rules]]\nid = "read-env"\nverdict = "allow"\npath = ".env"\naction = "fs.read"\n',
     )
     daemon = spawn_daemon()
@@ -239,41 +192,26 @@ def test_the_audit_log_holds_each_decision_under_claude_code_session_id(
     claude: Claude, running_daemon: DaemonProcess
 ) -> None:
     project = claude.workspace.project
+    profile = claude.workspace.home_dir / ".profile"  # absolute: judged as the shell runs it
     run = claude.run(
         [tool_use("Bash", {"command": "echo one > one.txt", "description": "d"}, "toolu_1")],
-        [tool_use("Bash", {"command": "echo x >> ~/.profile"}, "toolu_2")],
+        [tool_use("Bash", {"command": f"echo x >> {profile}"}, "toolu_2")],
         daemon=running_daemon,
     )
 
     found = decisions(running_daemon, run.session_id)
     assert [(d["tool"], d["input"], d["verdict"]) for d in found] == [
         ("Bash", {"command": "echo one > one.txt", "description": "d"}, "allow"),
-        ("Bash", {"command": "echo x >> ~/.profile"}, "deny"),
+        ("Bash", {"command": f"echo x >> {profile}"}, "deny"),
     ], run.describe()
-    assert {d["harness"] for d in found} == {"claude-code"}
-    assert {d["session"] for d in found} == {run.session_id}
-    assert {d["cwd"] for d in found} == {str(project)}
+    assert_protected_write_denied(found[1], profile)
+    assert_recorded_under(found, "claude-code", run.session_id, project)
     assert (project / "one.txt").read_text() == "one\n"
-    verified = claude.workspace.stockade("audit", "verify", "--json")
-    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout
+    assert not profile.exists(), run.describe()
+    assert_audit_chain_verifies(claude.workspace)
 
 
 # --- held approvals (ADR 0004) ---------------------------------------------------------------
-
-
-def _pending_approval(claude: Claude, process: subprocess.Popen[str]) -> dict[str, Any]:
-    """Wait for the one pending approval `stockade approvals list` shows."""
-    deadline = time.monotonic() + APPROVAL_WAIT_S
-    while time.monotonic() < deadline:
-        listed = claude.workspace.stockade("approvals", "list", "--json")
-        assert listed.returncode == 0, listed.stdout + listed.stderr
-        pending = [a for a in json.loads(listed.stdout)["approvals"] if a["status"] == "pending"]
-        if pending:
-            assert len(pending) == 1, pending
-            return dict(pending[0])
-        assert process.poll() is None, "claude finished without a held call"
-        time.sleep(0.2)
-    raise AssertionError("no pending approval appeared")
 
 
 @pytest.mark.parametrize("answer", ["approve", "deny"])
@@ -285,18 +223,16 @@ def test_an_asked_call_is_held_until_the_cli_resolves_it(
     command = {"command": "cp .env seen.txt", "description": "copy"}
     process = claude.start([tool_use("Bash", command, "toolu_held")])
     try:
-        approval = _pending_approval(claude, process)
-        assert (approval["harness"], approval["tool_name"]) == ("claude-code", "Bash")
-        assert not (project / "seen.txt").exists(), "the held call ran before the answer"
-        resolved = claude.workspace.stockade("approvals", answer, str(approval["id"]))
-        assert resolved.returncode == 0, resolved.stdout + resolved.stderr
+        approval = answer_held_call(claude.workspace, process, answer, project / "seen.txt")
     finally:
         run = claude.finish(process, running_daemon)
 
+    assert approval is not None, f"no call was held\n{run.describe()}"
+    assert (approval["harness"], approval["tool_name"]) == ("claude-code", "Bash")
     assert approval["session_id"] == run.session_id
     [decision] = decisions(running_daemon, run.session_id)
     assert decision["tool"] == "Bash" and decision["input"] == command
-    kinds = [e["kind"] for e in audit_events(running_daemon, session=run.session_id)]
+    kinds = event_kinds(running_daemon, run.session_id)
     assert "approval.requested" in kinds, kinds
     if answer == "approve":
         assert (project / "seen.txt").read_text() == FAKE_DOTENV, run.describe()
@@ -313,7 +249,7 @@ def test_an_asked_call_is_held_until_the_cli_resolves_it(
 def test_an_unanswered_held_call_is_denied_when_the_hold_expires(
     claude: Claude, spawn_daemon: Callable[..., DaemonProcess]
 ) -> None:
-    write_policy(claude.workspace, "[approvals]\nhold_timeout_s = 1\n")
+    claude.workspace.write_policy("[approvals]\nhold_timeout_s = 1\n")
     daemon = spawn_daemon()
     project = claude.workspace.project
     (project / ".env").write_text(FAKE_DOTENV)
@@ -324,10 +260,9 @@ def test_an_unanswered_held_call_is_denied_when_the_hold_expires(
 
     assert not (project / "seen.txt").exists(), run.describe()
     assert run.denied_ids() == ["toolu_expired"], run.describe()
-    kinds = [e["kind"] for e in audit_events(daemon, session=run.session_id)]
+    kinds = event_kinds(daemon, run.session_id)
     assert "approval.requested" in kinds and "approval.expired" in kinds, kinds
-    listed = claude.workspace.stockade("approvals", "list", "--json")
-    assert json.loads(listed.stdout)["approvals"] == [], listed.stdout
+    assert list_approvals(claude.workspace) == []
 
 
 # --- after the call, and the session (ADR 0004) ----------------------------------------------
@@ -344,10 +279,10 @@ def test_a_secret_in_tool_output_is_redacted_before_the_model_sees_it(
 
     told = run.told("toolu_out")
     assert "FAKE_TOKEN=[REDACTED:" in told, run.describe()
-    assert FAKE_VALUE not in claude.server.transcript(), run.describe()
+    assert FAKE_SECRET not in claude.server.transcript(), run.describe()
     [result] = payloads(running_daemon, "tool.result", run.session_id)
     assert (result["status"], result["redacted_count"]) == ("succeeded", 1), result
-    assert FAKE_VALUE not in json.dumps(audit_events(running_daemon)), "secret in the audit log"
+    assert FAKE_SECRET not in json.dumps(audit_events(running_daemon)), "secret in the audit log"
 
 
 def test_a_failed_call_is_audited_as_failed(claude: Claude, running_daemon: DaemonProcess) -> None:
@@ -368,5 +303,5 @@ def test_the_session_start_and_end_are_audited(
     assert started["cwd"] == str(claude.workspace.project), started
     [ended] = payloads(running_daemon, "session.ended", run.session_id)
     assert (ended["harness"], ended["reason"]) == ("claude-code", "other"), ended
-    kinds = [e["kind"] for e in audit_events(running_daemon, session=run.session_id)]
+    kinds = event_kinds(running_daemon, run.session_id)
     assert kinds.index("session.started") < kinds.index("decision") < kinds.index("session.ended")

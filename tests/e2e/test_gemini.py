@@ -11,60 +11,50 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from tests.daemon_support import DaemonProcess
-from tests.e2e.conftest import Workspace, audit_events, harness_cli
 from tests.e2e.fake_gemini import FakeGeminiServer, Turn, call
-
-from stockade.home import atomic_write
+from tests.e2e.support import (
+    START_HINT,
+    HarnessRun,
+    Workspace,
+    answer_held_call,
+    assert_protected_write_denied,
+    assert_recorded_under,
+    decisions,
+    event_kinds,
+    finish,
+    harness_cli,
+    payloads,
+)
 
 # A fixed model: without one the CLI first asks a routing model (non-streaming), which
 # the fake server does not script.
 MODEL = "gemini-2.5-flash"
-RUN_TIMEOUT_S = 60.0
-APPROVAL_WAIT_S = 20.0
 BLOCKED = "Tool execution blocked: "
 
 
 @dataclass
-class GeminiRun:
+class GeminiRun(HarnessRun):
     """One finished ``gemini -p`` run and what the fake model was sent."""
 
-    output: str
-    errors: str
-    returncode: int
     server: FakeGeminiServer
-    daemon: DaemonProcess | None
 
     @property
     def session_id(self) -> str:
         """Gemini's session id, as the JSON output reports it (the hooks get the same)."""
-        return str(json.loads(self.output)["session_id"])
+        return str(self.json_result()["session_id"])
 
     def tool_results(self, tool: str) -> list[dict[str, Any]]:
         return self.server.function_responses(tool)
 
-    def report(self) -> str:
-        """Everything needed to see why a test failed."""
-        daemon_log = self.daemon.log() if self.daemon else "(no daemon)"
-        return (
-            f"exit {self.returncode}\n--- gemini stdout\n{self.output}\n--- gemini stderr\n"
-            f"{self.errors}\n--- tool results sent to the model\n"
-            f"{json.dumps(self.server.function_responses(), indent=1)}\n"
-            f"--- audit events\n{self._audit()}\n--- daemon log\n{daemon_log}"
-        )
-
-    def _audit(self) -> str:
-        if self.daemon is None or self.daemon.proc is None or self.daemon.proc.poll() is not None:
-            return "(daemon not running)"
-        events = audit_events(self.daemon)
-        return "\n".join(json.dumps([e["seq"], e["kind"], e["payload"]]) for e in events)
+    def told_model(self) -> str:
+        return json.dumps(self.server.function_responses(), indent=1)
 
 
 class HeldRun:
@@ -79,13 +69,10 @@ class HeldRun:
 
     def finish(self) -> GeminiRun:
         try:
-            output, errors = self.process.communicate(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, errors = self.process.communicate()
+            result = finish(self.process)
         finally:
             self.server.__exit__(None, None, None)
-        return GeminiRun(output, errors, self.process.returncode, self.server, self.daemon)
+        return GeminiRun(result, self.daemon, self.server)
 
 
 class Gemini:
@@ -113,24 +100,18 @@ class Gemini:
         server = FakeGeminiServer(turns, before_reply=before_reply)
         server.__enter__()
         env = {
-            **self.workspace.env,
             "GOOGLE_GEMINI_BASE_URL": server.base_url,
             "GEMINI_API_KEY": "fake-key-for-the-fake-server",
         }
         # yolo: Gemini's own confirmations off (Stockade decides); without it `-p` mode
         # does not even offer the shell tool.
-        process = subprocess.Popen(
+        process = self.workspace.launch(
             [
                 str(self.executable),
                 *("-p", "do the task", "-m", MODEL),
                 *("--output-format", "json", "--approval-mode", "yolo"),
             ],
-            env=env,
-            cwd=self.workspace.project,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            env,
         )
         held = HeldRun(process, server, daemon)
         self.started.append(held)
@@ -158,8 +139,7 @@ def gemini(workspace: Workspace) -> Iterator[Gemini]:
     settings.write_text(json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}}))
     trust = {str(workspace.project): "TRUST_FOLDER"}
     (gemini_dir / "trustedFolders.json").write_text(json.dumps(trust))
-    installed = workspace.stockade("install", "gemini", "--user", "--json")
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert workspace.install_hooks("gemini") == settings
     merged = json.loads(settings.read_text())
     assert merged["security"]["auth"]["selectedType"] == "gemini-api-key"
     events = {"BeforeTool", "AfterTool", "BeforeAgent", "SessionStart", "SessionEnd"}
@@ -167,19 +147,6 @@ def gemini(workspace: Workspace) -> Iterator[Gemini]:
     cli = Gemini(workspace)
     yield cli
     cli.stop_all()
-
-
-@pytest.fixture
-def daemon_with_config(
-    workspace: Workspace, spawn_daemon: Callable[..., DaemonProcess]
-) -> Callable[[str], DaemonProcess]:
-    """Start the daemon after writing ``$STOCKADE_HOME/stockade.toml``."""
-
-    def start(config: str) -> DaemonProcess:
-        atomic_write(workspace.stockade_home.config_path, config.encode())
-        return spawn_daemon()
-
-    return start
 
 
 def blocked_reasons(run: GeminiRun, tool: str) -> list[str]:
@@ -191,18 +158,13 @@ def blocked_reasons(run: GeminiRun, tool: str) -> list[str]:
 def blocked_reason(run: GeminiRun, tool: str) -> str:
     """The reason the model got for the one blocked call of ``tool``."""
     reasons = blocked_reasons(run, tool)
-    assert len(reasons) == 1, f"expected one blocked {tool} call\n{run.report()}"
+    assert len(reasons) == 1, f"expected one blocked {tool} call\n{run.describe()}"
     return reasons[0]
 
 
 def text_of(path: Path) -> str | None:
     """The file's text, or ``None`` when the call that should have made it did not run."""
     return path.read_text() if path.exists() else None
-
-
-def decisions(daemon: DaemonProcess, session: str) -> list[dict[str, Any]]:
-    """The payloads of the session's decision events, oldest first."""
-    return [cast(dict[str, Any], e["payload"]) for e in audit_events(daemon, "decision", session)]
 
 
 # --- deny / allow --------------------------------------------------------------------------
@@ -233,13 +195,12 @@ def test_a_denied_call_does_not_run_and_the_model_gets_the_reason(
     args = {key: value.replace("{project}", str(workspace.project)) for key, value in args.items()}
     run = gemini.run(call(tool, **args), daemon=running_daemon)
 
-    assert run.returncode == 0, run.report()
-    assert not (workspace.home_dir / target).exists(), run.report()
+    assert run.result.returncode == 0, run.describe()
+    assert not (workspace.home_dir / target).exists(), run.describe()
     reason = blocked_reason(run, tool)
     [decision] = decisions(running_daemon, run.session_id)
-    assert decision["verdict"] == "deny"
+    assert_protected_write_denied(decision, workspace.home_dir / target)
     assert decision["reason"] in reason
-    assert decision["rule_id"] == "guard:protected-config"
 
 
 def test_an_allowed_call_runs(
@@ -251,10 +212,10 @@ def test_an_allowed_call_runs(
         daemon=running_daemon,
     )
 
-    assert text_of(workspace.project / "out.txt") == "hello\n", run.report()
-    assert text_of(workspace.project / "notes.txt") == "kept\n", run.report()
-    assert not blocked_reasons(run, "run_shell_command"), run.report()
-    assert not blocked_reasons(run, "write_file"), run.report()
+    assert text_of(workspace.project / "out.txt") == "hello\n", run.describe()
+    assert text_of(workspace.project / "notes.txt") == "kept\n", run.describe()
+    assert not blocked_reasons(run, "run_shell_command"), run.describe()
+    assert not blocked_reasons(run, "write_file"), run.describe()
     verdicts = [(d["tool"], d["verdict"]) for d in decisions(running_daemon, run.session_id)]
     assert verdicts == [("run_shell_command", "allow"), ("write_file", "allow")]
 
@@ -269,8 +230,8 @@ def test_with_the_daemon_stopped_mid_session_the_call_is_blocked(
         before_reply=running_daemon.stop,
     )
 
-    assert text_of(workspace.project / "out.txt") is None, run.report()
-    assert "stockade serve" in blocked_reason(run, "run_shell_command"), run.report()
+    assert text_of(workspace.project / "out.txt") is None, run.describe()
+    assert START_HINT in blocked_reason(run, "run_shell_command"), run.describe()
 
 
 def test_with_no_daemon_the_prompt_never_reaches_the_model(
@@ -278,11 +239,11 @@ def test_with_no_daemon_the_prompt_never_reaches_the_model(
 ) -> None:
     run = gemini.run(call("run_shell_command", command="echo hello > out.txt"))
 
-    assert text_of(workspace.project / "out.txt") is None, run.report()
-    assert run.server.requests == [], run.report()
-    [warning] = json.loads(run.output)["warnings"]
-    assert warning.startswith("Agent execution blocked: "), run.report()
-    assert "stockade serve" in warning, run.report()
+    assert text_of(workspace.project / "out.txt") is None, run.describe()
+    assert run.server.requests == [], run.describe()
+    [warning] = run.json_result()["warnings"]
+    assert warning.startswith("Agent execution blocked: "), run.describe()
+    assert START_HINT in warning, run.describe()
 
 
 # --- audit -------------------------------------------------------------------------------
@@ -291,9 +252,10 @@ def test_with_no_daemon_the_prompt_never_reaches_the_model(
 def test_the_audit_log_holds_each_decision_with_geminis_session_id(
     gemini: Gemini, workspace: Workspace, running_daemon: DaemonProcess
 ) -> None:
+    bashrc = workspace.home_dir / ".bashrc"  # absolute: judged as the shell runs it
     run = gemini.run(
         call("run_shell_command", command="echo hello > out.txt"),
-        call("run_shell_command", command="echo pwned >> ~/.bashrc"),
+        call("run_shell_command", command=f"echo pwned >> {bashrc}"),
         daemon=running_daemon,
     )
 
@@ -301,46 +263,28 @@ def test_the_audit_log_holds_each_decision_with_geminis_session_id(
     made = decisions(running_daemon, session)
     assert [(d["input"]["command"], d["verdict"]) for d in made] == [
         ("echo hello > out.txt", "allow"),
-        ("echo pwned >> ~/.bashrc", "deny"),
-    ], run.report()
+        (f"echo pwned >> {bashrc}", "deny"),
+    ], run.describe()
+    assert_protected_write_denied(made[1], bashrc)
+    assert_recorded_under(made, "gemini", session, workspace.project)
+    assert text_of(workspace.project / "out.txt") == "hello\n", run.describe()
+    assert not bashrc.exists(), run.describe()
     for decision in made:
-        assert decision["harness"] == "gemini"
-        assert decision["session"] == session
         assert decision["tool"] == "run_shell_command"
-        assert decision["cwd"] == str(workspace.project)
         assert decision["project_root"] == str(workspace.project)
     # The prompt (BeforeAgent), the session's start and end, and what the allowed call
     # did (AfterTool; a blocked call has none) are recorded under the same session id.
-    kinds = [(e["kind"], e["payload"]) for e in audit_events(running_daemon, session=session)]
-    assert [kind for kind, _ in kinds if kind != "decision"] == [
+    assert [kind for kind in event_kinds(running_daemon, session) if kind != "decision"] == [
         "session.started",
         "prompt.screened",
         "tool.result",
         "session.ended",
-    ], run.report()
-    [result] = [payload for kind, payload in kinds if kind == "tool.result"]
-    assert cast(dict[str, Any], result)["status"] == "succeeded"
+    ], run.describe()
+    [result] = payloads(running_daemon, "tool.result", session)
+    assert result["status"] == "succeeded", result
 
 
 # --- held approvals (ADR 0004) -------------------------------------------------------------
-
-
-def pending_approval(workspace: Workspace, held: HeldRun, tool: str) -> dict[str, Any]:
-    """Wait for the one pending approval, for a call of ``tool``; fails with the run's output."""
-    deadline = time.monotonic() + APPROVAL_WAIT_S
-    while time.monotonic() < deadline:
-        listed = workspace.stockade("approvals", "list", "--json")
-        assert listed.returncode == 0, listed.stdout + listed.stderr
-        pending = [a for a in json.loads(listed.stdout)["approvals"] if a["status"] == "pending"]
-        if pending:
-            [approval] = pending
-            assert approval["tool_name"] == tool, approval
-            return cast(dict[str, Any], approval)
-        if held.process.poll() is not None:
-            break
-        time.sleep(0.2)
-    held.process.kill()
-    pytest.fail(f"no pending approval appeared\n{held.finish().report()}")
 
 
 ASK_TOUCH = """
@@ -356,24 +300,26 @@ reason = "deploying needs a human"
 def test_an_asked_call_is_held_until_a_human_answers_from_the_cli(
     gemini: Gemini,
     workspace: Workspace,
-    daemon_with_config: Callable[[str], DaemonProcess],
+    spawn_daemon: Callable[..., DaemonProcess],
     answer: str,
     runs: bool,
 ) -> None:
-    daemon = daemon_with_config(ASK_TOUCH)
+    workspace.write_policy(ASK_TOUCH)
+    daemon = spawn_daemon()
+    deployed = workspace.project / "deployed.txt"
     held = gemini.start(call("run_shell_command", command="touch deployed.txt"), daemon=daemon)
 
-    approval = pending_approval(workspace, held, "run_shell_command")
-    assert approval["input"] == {"command": "touch deployed.txt"}
-    assert approval["reason"] == "deploying needs a human"
-    assert not (workspace.project / "deployed.txt").exists()
-    answered = workspace.stockade("approvals", answer, approval["id"])
+    approval = answer_held_call(workspace, held.process, answer, deployed)
     run = held.finish()
 
-    assert answered.returncode == 0, answered.stdout + answered.stderr + run.report()
-    assert (workspace.project / "deployed.txt").exists() is runs, run.report()
-    assert bool(blocked_reasons(run, "run_shell_command")) is not runs, run.report()
-    kinds = [event["kind"] for event in audit_events(daemon, session=run.session_id)]
+    assert approval is not None, f"no call was held\n{run.describe()}"
+    assert (approval["harness"], approval["tool_name"]) == ("gemini", "run_shell_command")
+    assert approval["session_id"] == run.session_id
+    assert approval["input"] == {"command": "touch deployed.txt"}
+    assert approval["reason"] == "deploying needs a human"
+    assert deployed.exists() is runs, run.describe()
+    assert bool(blocked_reasons(run, "run_shell_command")) is not runs, run.describe()
+    kinds = event_kinds(daemon, run.session_id)
     resolved = "approval.approved" if runs else "approval.denied"
     assert {"approval.requested", resolved} <= set(kinds), kinds
     [decision] = decisions(daemon, run.session_id)
@@ -398,16 +344,16 @@ def test_a_network_call_after_a_credential_read_is_blocked(
         daemon=running_daemon,
     )
 
-    approval = pending_approval(workspace, held, "read_file")
-    approved = workspace.stockade("approvals", "approve", approval["id"])
+    approval = answer_held_call(workspace, held.process, "approve", unmade=None)
     run = held.finish()
 
-    assert approved.returncode == 0, approved.stdout + approved.stderr + run.report()
+    assert approval is not None, f"no call was held\n{run.describe()}"
+    assert approval["tool_name"] == "read_file", approval
     [read] = run.tool_results("read_file")
-    assert "region = eu-west-1" in str(read.get("output")), run.report()
+    assert "region = eu-west-1" in str(read.get("output")), run.describe()
     reason = blocked_reason(run, "web_fetch")
     fetch = [d for d in decisions(running_daemon, run.session_id) if d["tool"] == "web_fetch"]
     assert [(d["verdict"], d["rule_id"]) for d in fetch] == [
         ("deny", "flow:credential-then-network")
-    ], run.report()
+    ], run.describe()
     assert fetch[0]["reason"] in reason
