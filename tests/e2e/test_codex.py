@@ -40,7 +40,6 @@ from tests.e2e.support import (
     audit_events,
     codex_hooks_list,
     codex_trust,
-    codex_trust_tables,
     decisions,
     event_kinds,
     finish,
@@ -110,9 +109,8 @@ class Codex:
         return self.home / "hooks.json"
 
     def install(self) -> None:
-        """The real ``stockade install codex --user``, then trust what it wrote."""
+        """The real ``stockade install codex --user``, which also records Codex's trust."""
         assert self.workspace.install_hooks("codex") == self.hooks_file
-        self.write_config(codex_trust_tables(codex_trust(self.hooks_file)))
 
     def write_config(self, extra: str = "") -> None:
         (self.home / "config.toml").write_text(self.config + "\n" + extra)

@@ -27,6 +27,8 @@ def test_doctor_trust_verdict_matches_codex(workspace: Workspace) -> None:
     installed = workspace.stockade("install", "codex", "--user", "--json")
     assert installed.returncode == 0, installed.stderr
     hooks_path = Path(json.loads(installed.stdout)["path"])
+    config = hooks_path.parent / "config.toml"
+    config.unlink()  # the trust `stockade install` recorded: start from an untrusted install
     expected = codex_trust(hooks_path)  # doctor's numbers
     assert len(expected) == len(HARNESS_HOOKS["codex"])
 
@@ -35,6 +37,6 @@ def test_doctor_trust_verdict_matches_codex(workspace: Workspace) -> None:
     assert {hook["trustStatus"] for hook in listed.values()} == {"untrusted"}
     assert doctor(workspace)["hooks.codex.user.trust"]["status"] == "fail"
 
-    (hooks_path.parent / "config.toml").write_text(codex_trust_tables(expected))
+    config.write_text(codex_trust_tables(expected))
     assert {hook["trustStatus"] for hook in codex_hooks_list(workspace)} == {"trusted"}
     assert doctor(workspace)["hooks.codex.user.trust"]["status"] == "ok"

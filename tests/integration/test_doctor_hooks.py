@@ -75,12 +75,19 @@ def test_install_then_break_the_settings_file(harness: str, user_env: dict[str, 
     assert f"stockade install {harness}" in broken["fix"]
 
 
-def test_codex_install_is_not_ok_until_codex_trusts_it(user_env: dict[str, str]) -> None:
+def test_codex_install_records_codex_trust_so_doctor_passes(user_env: dict[str, str]) -> None:
     installed = stockade(user_env, "install", "codex", "--user", "--json")
     assert installed.returncode == 0, installed.stderr
+    assert json.loads(installed.stdout)["trust"]["changed"] is True
 
     code, checks = doctor(user_env)
     assert checks["hooks.codex.user"]["status"] == "ok"
+    assert checks["hooks.codex.user.trust"]["status"] == "ok"
+    assert code == 0
+
+    config = Path(user_env["HOME"]) / ".codex" / "config.toml"
+    config.write_text("")  # the trust lost (Codex's TUI would ask again; `codex exec` won't)
+    code, checks = doctor(user_env)
     assert checks["hooks.codex.user.trust"]["status"] == "fail"
     assert code == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from stockade.cli.main import app
 from stockade.errors import ConfigError
 from stockade.install import install, settings_path, uninstall
+from stockade.install.diagnose import diagnose
 from stockade.install.settings import is_ours, merge_hooks, remove_hooks
 
 EXE = "/opt/stockade/bin/stockade"
@@ -298,6 +300,207 @@ def test_project_scope(tmp_path: Path) -> None:
     assert any("trusted folder" in note for note in result.notes)
 
 
+# --- Codex: the trust records in config.toml ------------------------------------------------
+
+CODEX_EVENTS = (
+    "pre_tool_use",
+    "post_tool_use",
+    "user_prompt_submit",
+    "session_start",
+    "session_end",
+)
+USER_CODEX_CONFIG = """\
+# my Codex setup
+model = "gpt-5.5"  # the one I pay for
+
+[projects."/src/app"]
+trust_level = "trusted"
+
+# a hook of my own, trusted in the TUI
+[hooks.state."{hooks}:pre_tool_use:0:0"]
+trusted_hash = "sha256:mine"
+"""
+USER_HOOK = {"hooks": [{"type": "command", "command": "/usr/bin/audit-bash"}]}
+
+
+def codex_config(home: Path) -> Path:
+    return home / ".codex/config.toml"
+
+
+def trust_state(home: Path) -> dict[str, Any]:
+    state: dict[str, Any] = tomllib.loads(codex_config(home).read_text())["hooks"]["state"]
+    return state
+
+
+def codex_doctor(home: Path, project: Path | None = None) -> dict[str, str]:
+    """``stockade doctor``'s verdicts on Codex's trust (the executables here are fake)."""
+    found = diagnose(project, env={"PATH": "/usr/bin:/bin"}, user_home=home)
+    trust = {f.id: f.level for f in found if f.id.startswith("hooks.codex.") and "trust" in f.id}
+    assert trust, "doctor did not judge Codex's trust"
+    return trust
+
+
+def with_user_hook(home: Path) -> tuple[Path, str]:
+    """A hooks.json holding a PreToolUse hook of the user's, trusted in their config.toml."""
+    hooks = home / ".codex/hooks.json"
+    hooks.parent.mkdir()
+    hooks.write_text(json.dumps({"hooks": {"PreToolUse": [USER_HOOK]}}))
+    text = USER_CODEX_CONFIG.format(hooks=hooks)
+    codex_config(home).write_text(text)
+    return hooks, text
+
+
+def test_codex_install_trusts_exactly_the_handlers_it_wrote(tmp_path: Path) -> None:
+    result = install("codex", None, executable="/usr/bin/stockade", env={}, user_home=tmp_path)
+    hooks = tmp_path / ".codex/hooks.json"
+    assert result.trust is not None and result.trust.changed and result.trust.backup is None
+    assert os.stat(codex_config(tmp_path)).st_mode & 0o777 == 0o600
+    state = trust_state(tmp_path)
+    assert set(state) == {f"{hooks}:{event}:0:0" for event in CODEX_EVENTS}
+    assert dict(result.trust.records) == {k: v["trusted_hash"] for k, v in state.items()}
+    # The hash the real Codex 0.169 computes for this very handler (test_doctor_install).
+    assert state[f"{hooks}:pre_tool_use:0:0"] == {
+        "trusted_hash": "sha256:8e818f6202d59561f77f849019152dad07090454d09c394363c802f87154edd5"
+    }
+    assert set(codex_doctor(tmp_path).values()) == {"ok"}
+    assert "trust" not in " ".join(result.notes)  # nothing left for the user to trust
+
+
+def test_codex_install_keeps_the_users_config_and_backs_it_up(tmp_path: Path) -> None:
+    hooks, original = with_user_hook(tmp_path)
+    os.chmod(codex_config(tmp_path), 0o640)
+    result = do_install("codex", tmp_path)
+    assert result.trust is not None
+    config = codex_config(tmp_path)
+    assert config.read_text().startswith(original)  # comments and layout kept, ours after
+    assert result.trust.backup == config.with_name("config.toml.stockade-backup-20261122T060000Z")
+    assert result.trust.backup.read_text() == original
+    assert os.stat(config).st_mode & 0o777 == 0o640
+    state = trust_state(tmp_path)
+    assert state[f"{hooks}:pre_tool_use:0:0"] == {"trusted_hash": "sha256:mine"}
+    assert f"{hooks}:pre_tool_use:1:0" in state  # ours comes after the user's group
+    assert tomllib.loads(config.read_text())["model"] == "gpt-5.5"
+    assert set(codex_doctor(tmp_path).values()) == {"ok"}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[broken\n", "is not valid TOML (Expected ']'"),
+        ('model = "a"\nmodel = "b"\n', "is not valid TOML"),
+        ("hooks = 1\n", "[hooks] is not a table"),
+        ("[hooks]\nstate = [1]\n", "[hooks.state] is not a table"),
+        ('[hooks.state]\n"{key}" = "yes"\n', ':pre_tool_use:0:0"] is not a table'),
+        # tomlkit would put `model` into our new table: refused rather than changed
+        ('hooks.state."x".trusted_hash = "sha256:x"\nmodel = "m"\n', "without changing"),
+    ],
+)
+def test_codex_refuses_a_config_it_cannot_edit_and_changes_nothing(
+    tmp_path: Path, text: str, words: str
+) -> None:
+    config = codex_config(tmp_path)
+    config.parent.mkdir()
+    text = text.replace("{key}", f"{config.parent}/hooks.json:pre_tool_use:0:0")
+    config.write_text(text)
+    with pytest.raises(ConfigError, match="nothing was changed") as caught:
+        do_install("codex", tmp_path)
+    assert words in caught.value.message and str(config) in caught.value.message
+    assert config.read_text() == text
+    assert list(config.parent.iterdir()) == [config]  # no hooks.json, no backup
+
+
+def test_codex_install_twice_changes_nothing(tmp_path: Path) -> None:
+    with_user_hook(tmp_path)
+    do_install("codex", tmp_path)
+    files = {p: p.read_bytes() for p in (tmp_path / ".codex").iterdir()}
+    again = do_install("codex", tmp_path)
+    assert not again.changed and again.trust is not None and not again.trust.changed
+    assert again.trust.backup is None and again.trust.records
+    assert {p: p.read_bytes() for p in (tmp_path / ".codex").iterdir()} == files
+
+
+def test_codex_reinstall_replaces_a_stale_trust_record_of_ours(tmp_path: Path) -> None:
+    first = do_install("codex", tmp_path)
+    assert first.trust is not None
+    moved = install("codex", None, executable="/new/stockade", env={}, user_home=tmp_path)
+    assert moved.trust is not None and moved.trust.changed
+    assert set(moved.trust.records) == set(first.trust.records)  # same handlers, same keys
+    state = trust_state(tmp_path)
+    assert {k: v["trusted_hash"] for k, v in state.items()} == moved.trust.records
+    assert not set(moved.trust.records.values()) & set(first.trust.records.values())
+    assert set(codex_doctor(tmp_path).values()) == {"ok"}
+
+
+def test_codex_uninstall_removes_only_our_trust_records(tmp_path: Path) -> None:
+    hooks, original = with_user_hook(tmp_path)
+    installed = do_install("codex", tmp_path)
+    assert installed.trust is not None
+    result = do_uninstall("codex", tmp_path)
+    assert result.trust is not None and result.trust.changed and not result.trust.records
+    assert set(result.trust.removed) == set(installed.trust.records)
+    config = codex_config(tmp_path).read_text()
+    assert tomllib.loads(config) == tomllib.loads(original)
+    assert config.startswith(original)  # comments and layout kept
+    assert read(hooks) == {"hooks": {"PreToolUse": [USER_HOOK]}}
+    again = do_uninstall("codex", tmp_path)
+    assert not again.changed and again.trust is not None and not again.trust.removed
+
+
+def test_codex_uninstall_of_a_fresh_install_leaves_no_trust_table(tmp_path: Path) -> None:
+    do_install("codex", tmp_path)
+    do_uninstall("codex", tmp_path)
+    assert tomllib.loads(codex_config(tmp_path).read_text()) == {}
+
+
+def test_codex_uninstall_without_a_config_creates_none(tmp_path: Path) -> None:
+    do_install("codex", tmp_path)
+    codex_config(tmp_path).unlink()
+    result = do_uninstall("codex", tmp_path)
+    assert result.trust is not None and not result.trust.changed
+    assert not codex_config(tmp_path).exists()
+
+
+def test_codex_inline_tables_are_extended(tmp_path: Path) -> None:
+    config = codex_config(tmp_path)
+    config.parent.mkdir()
+    config.write_text('hooks = { state = { "x" = { trusted_hash = "sha256:x" } } }\n')
+    do_install("codex", tmp_path)
+    assert len(trust_state(tmp_path)) == 1 + len(CODEX_EVENTS)
+    do_uninstall("codex", tmp_path)
+    assert trust_state(tmp_path) == {"x": {"trusted_hash": "sha256:x"}}
+
+
+def test_codex_project_install_trusts_its_hooks_but_not_the_project(tmp_path: Path) -> None:
+    home, project = tmp_path / "home", tmp_path / "proj"
+    project.mkdir()
+    result = do_install("codex", home, project)
+    hooks = project / ".codex/hooks.json"
+    state = trust_state(home)  # the user's config.toml, where Codex keeps all hook trust
+    assert set(state) == {f"{hooks}:{event}:0:0" for event in CODEX_EVENTS}
+    assert "projects" not in tomllib.loads(codex_config(home).read_text())
+    assert not (project / ".codex/config.toml").exists()
+    [note] = [n for n in result.notes if "trusted project" in n]
+    assert f'[projects."{project}"] trust_level = "trusted"' in note
+    assert codex_doctor(home, project)["hooks.codex.project.trust"] == "fail"
+
+    with codex_config(home).open("a") as config:
+        config.write(f'\n[projects."{project}"]\ntrust_level = "trusted"\n')
+    again = do_install("codex", home, project)
+    assert not again.changed and not [n for n in again.notes if "trusted project" in n]
+    assert set(codex_doctor(home, project).values()) == {"ok"}
+
+
+def test_codex_trust_follows_a_symlinked_config(tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles/codex.toml"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('model = "o3"\n')
+    link = codex_config(tmp_path)
+    link.parent.mkdir()
+    link.symlink_to(dotfiles)
+    do_install("codex", tmp_path)
+    assert link.is_symlink() and "trusted_hash" in dotfiles.read_text()
+
+
 # --- the CLI -----------------------------------------------------------------------------
 
 
@@ -317,6 +520,29 @@ def test_cli_install_json_then_idempotent_then_uninstall(
     gone = runner.invoke(app, ["uninstall", "claude-code", "--json"])
     assert json.loads(gone.stdout)["changed"] is True
     assert read(tmp_path / ".claude/settings.json") == {}
+
+
+def test_cli_codex_reports_the_trust_it_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("CODEX_HOME", raising=False)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["install", "codex"])
+    assert shown.exit_code == 0, shown.output
+    assert f"recorded Codex's trust in exactly these hooks in {codex_config(tmp_path)}" in (
+        shown.stdout
+    )
+    data = json.loads(runner.invoke(app, ["install", "codex", "--json"]).stdout)
+    assert data["changed"] is False and data["trust"]["changed"] is False
+    assert data["trust"]["path"] == str(codex_config(tmp_path))
+    assert {r["key"]: r["trusted_hash"] for r in data["trust"]["records"]} == {
+        k: v["trusted_hash"] for k, v in trust_state(tmp_path).items()
+    }
+    gone = json.loads(runner.invoke(app, ["uninstall", "codex", "--json"]).stdout)
+    assert gone["trust"]["records"] == [] and len(gone["trust"]["removed"]) == len(CODEX_EVENTS)
+    claude = json.loads(runner.invoke(app, ["install", "claude-code", "--json"]).stdout)
+    assert claude["trust"] is None
 
 
 def test_cli_project_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -72,9 +72,18 @@ def _report(result: InstallResult, verb: str, json_out: bool) -> None:
     if not result.changed:
         typer.echo(f"{result.path}: already {verb}, nothing changed")
         return
-    typer.echo(f"{verb} Stockade hooks for {result.harness} in {result.path}")
-    if result.backup is not None:
-        output.note(f"previous file kept as {result.backup}")
+    if result.settings_changed:
+        typer.echo(f"{verb} Stockade hooks for {result.harness} in {result.path}")
+        if result.backup is not None:
+            output.note(f"previous file kept as {result.backup}")
+    trust = result.trust
+    if trust is not None and trust.changed:
+        if trust.records:
+            typer.echo(f"recorded Codex's trust in exactly these hooks in {trust.path}")
+        else:
+            typer.echo(f"removed Codex's trust in the Stockade hooks from {trust.path}")
+        if trust.backup is not None:
+            output.note(f"previous file kept as {trust.backup}")
     if verb == "installed":
         for note in result.notes:
             output.note(note)

@@ -8,7 +8,9 @@ the handler's normalized identity (see :func:`codex_hook_hash`; checked byte for
 against ``codex app-server``'s ``hooks/list``). An untrusted or edited handler is
 skipped silently, ``enabled = false`` in that table disables it, ``[features] hooks =
 false`` disables all hooks, and a project's ``.codex/`` is read only when
-``[projects."<dir or its git root>"] trust_level = "trusted"``.
+``[projects."<dir or its git root>"] trust_level = "trusted"``. ``stockade install
+codex`` writes those tables for exactly the handlers it wrote (:func:`plan_codex_trust`),
+never a project's trust; ``stockade doctor`` checks them (:func:`check_codex_trust`).
 
 **Gemini CLI** (0.61.0, from its source) loads a project's ``.gemini/settings.json``
 only in a trusted folder, and runs no configured hook at all (user ones included) in a
@@ -19,16 +21,29 @@ or the longest matching rule of ``trustedFolders.json``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stockade.install.checks import Finding, Placed, read_settings, snake_case
-from stockade.install.settings import Scope
+import tomlkit
+from tomlkit.items import InlineTable
+
+from stockade.errors import ConfigError
+from stockade.install.checks import Finding, Placed, our_entries, read_settings, snake_case
+from stockade.install.settings import (
+    REFUSED_HINT,
+    Scope,
+    SettingsChange,
+    TrustResult,
+    replace_user_file,
+)
 
 # Codex leaves the matcher out of the identity of events that ignore it.
 _CODEX_MATCHERLESS = frozenset({"user_prompt_submit", "stop"})
@@ -167,6 +182,161 @@ def _load_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
+
+
+# --- recording Codex's trust at install ------------------------------------------------------
+# ``stockade install codex`` is the user's explicit choice to run exactly these hooks, so
+# it records the trust the TUI would, for exactly the handlers it wrote; uninstall removes
+# exactly those records. A project itself is never trusted here: that would let Codex load
+# everything in the project's ``.codex/``, not just our hooks.
+
+
+@dataclass(frozen=True, slots=True)
+class CodexTrustEdit:
+    """Codex's trust records for our entries, checked and ready to write to ``config.toml``."""
+
+    path: Path
+    records: dict[str, str]
+    removed: tuple[str, ...]
+    text: str | None  # the new file; None: nothing to change
+    existed: bool
+    notes: tuple[str, ...]
+
+    def apply(self, now: datetime | None = None) -> TrustResult:
+        backup = None
+        if self.text is not None:
+            backup = replace_user_file(self.path, self.text.encode(), self.existed, now)
+        return TrustResult(self.path, self.records, self.removed, self.text is not None, backup)
+
+
+def codex_trust_records(hooks_path: Path, document: Mapping[str, Any]) -> dict[str, str]:
+    """The trust key and ``trusted_hash`` of every handler of ours in ``document``."""
+    return {
+        codex_hook_key(hooks_path, placed): codex_hook_hash(placed)
+        for placed in our_entries(document, "codex")
+    }
+
+
+def plan_codex_trust(
+    change: SettingsChange, *, env: Mapping[str, str], user_home: Path, project: Path | None
+) -> CodexTrustEdit:
+    """The ``config.toml`` that trusts our handlers after ``change`` and no stale one of ours.
+
+    Raises :class:`ConfigError` (nothing written) when the file is not valid TOML, has a
+    shape Codex would reject, or cannot be edited without changing anything else.
+    """
+    path = codex_home(env, user_home) / "config.toml"
+    text, existed = _read_config_text(path)
+    try:
+        plain = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML ({exc}); nothing was changed", REFUSED_HINT
+        ) from None
+    records = codex_trust_records(change.path, change.after)
+    removed = tuple(k for k in codex_trust_records(change.path, change.before) if k not in records)
+    expected = copy.deepcopy(plain)
+    deleted = _edit_trust(expected, records, removed, _plain_table, path)
+    document = tomlkit.parse(text)
+    _edit_trust(document, records, removed, _toml_table, path)
+    new_text = tomlkit.dumps(document)
+    if tomllib.loads(new_text) != expected:  # a layout tomlkit cannot extend faithfully
+        raise ConfigError(
+            f"cannot add Codex's trust records to {path} without changing its other "
+            "settings; nothing was changed",
+            f"add these tables to it by hand:\n{_trust_tables(records)}",
+        )
+    notes: tuple[str, ...] = ()
+    if project is not None and not _codex_project_trusted(plain, project):
+        notes = (
+            f"Codex reads {project}/.codex only in a trusted project: trust it when `codex` "
+            f'asks, or add [projects."{project}"] trust_level = "trusted" to {path}',
+        )
+    unchanged = new_text == text
+    return CodexTrustEdit(path, records, deleted, None if unchanged else new_text, existed, notes)
+
+
+_Table = MutableMapping[str, Any]
+_NewTable = Callable[[_Table, bool], _Table]
+
+
+def _edit_trust(
+    config: _Table,
+    records: Mapping[str, str],
+    removed: tuple[str, ...],
+    new_table: _NewTable,
+    path: Path,
+) -> tuple[str, ...]:
+    """Set ``trusted_hash`` of ``records``, delete ``removed``; the keys really deleted.
+
+    Works on tomllib's plain dicts and on tomlkit's document alike; ``new_table`` makes
+    a child table of the right kind (``True``: a leaf ``[hooks.state."<key>"]``).
+    """
+    if not records and not removed:
+        return ()
+    hooks = _child(config, "hooks", "[hooks]", new_table, path, create=bool(records))
+    state = _child(hooks, "state", "[hooks.state]", new_table, path, create=bool(records))
+    if state is None or hooks is None:
+        return ()
+    for key, digest in records.items():
+        entry = _child(state, key, f'[hooks.state."{key}"]', new_table, path, leaf=True)
+        if entry is not None and entry.get("trusted_hash") != digest:
+            entry["trusted_hash"] = digest
+    deleted = tuple(key for key in removed if key in state)
+    for key in deleted:
+        del state[key]
+    if deleted and not state:
+        del hooks["state"]
+        if not hooks:
+            del config["hooks"]
+    return deleted
+
+
+def _child(
+    parent: _Table | None,
+    key: str,
+    name: str,
+    new_table: _NewTable,
+    path: Path,
+    *,
+    create: bool = True,
+    leaf: bool = False,
+) -> _Table | None:
+    if parent is None:
+        return None
+    child = parent.get(key)
+    if child is None and create:
+        child = parent[key] = new_table(parent, leaf)
+    if child is not None and not isinstance(child, MutableMapping):
+        raise ConfigError(f"{path}: {name} is not a table; nothing was changed", REFUSED_HINT)
+    return child
+
+
+def _plain_table(parent: _Table, leaf: bool) -> _Table:
+    return {}
+
+
+def _toml_table(parent: _Table, leaf: bool) -> _Table:
+    """A table of the kind ``parent`` can hold, written the way Codex's TUI writes it."""
+    if isinstance(parent, InlineTable):
+        return tomlkit.inline_table()
+    return tomlkit.table(is_super_table=not leaf)
+
+
+def _trust_tables(records: Mapping[str, str]) -> str:
+    return "".join(
+        f"[hooks.state.{json.dumps(key)}]\ntrusted_hash = {json.dumps(digest)}\n"
+        for key, digest in records.items()
+    )
+
+
+def _read_config_text(path: Path) -> tuple[str, bool]:
+    try:
+        return path.read_text(encoding="utf-8"), True
+    except FileNotFoundError:
+        return "", False
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", REFUSED_HINT) from None
 
 
 # --- Gemini CLI folder trust -------------------------------------------------------------

@@ -84,17 +84,47 @@ HARNESS_HOOKS: dict[str, tuple[HookSpec, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class TrustResult:
+    """The harness's own trust records for our entries (Codex: ``[hooks.state]`` tables).
+
+    ``records`` are ours as they stand after the command (key -> ``trusted_hash``; empty
+    after an uninstall), ``removed`` the keys of ours the command deleted.
+    """
+
+    path: Path
+    records: Mapping[str, str]
+    removed: tuple[str, ...]
+    changed: bool
+    backup: Path | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "changed": self.changed,
+            "backup": None if self.backup is None else str(self.backup),
+            "records": [{"key": k, "trusted_hash": h} for k, h in self.records.items()],
+            "removed": list(self.removed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class InstallResult:
-    """What ``install``/``uninstall`` did to one settings file."""
+    """What ``install``/``uninstall`` did to one settings file (and, for Codex, its trust)."""
 
     harness: str
     scope: Scope
     path: Path
     command: str
-    changed: bool
+    settings_changed: bool
     backup: Path | None
     events: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    trust: TrustResult | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the command changed any file (settings or trust records)."""
+        return self.settings_changed or (self.trust is not None and self.trust.changed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +136,25 @@ class InstallResult:
             "backup": None if self.backup is None else str(self.backup),
             "events": list(self.events),
             "notes": list(self.notes),
+            "trust": None if self.trust is None else self.trust.to_json(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """A planned edit of one settings file; nothing is written until :func:`commit`.
+
+    Planning first lets a second file (Codex's ``config.toml``) be checked before
+    either is touched.
+    """
+
+    harness: str
+    scope: Scope
+    path: Path
+    command: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    existed: bool
 
 
 def settings_path(
@@ -150,16 +198,15 @@ def hook_command(harness: str, executable: str) -> str:
     return f"{shlex.quote(executable)} hook {harness}"
 
 
-def install(
+def plan_install(
     harness: str,
     project: Path | None = None,
     *,
     executable: str | None = None,
     env: Mapping[str, str] | None = None,
     user_home: Path | None = None,
-    now: datetime | None = None,
-) -> InstallResult:
-    """Merge the hook entries for ``harness`` into its user (or ``project``) settings."""
+) -> SettingsChange:
+    """The settings of ``harness`` (user or ``project``) with our hook entries merged in."""
     path = settings_path(harness, project, env=env, user_home=user_home)
     command = hook_command(harness, executable or default_executable())
     document, existed = _load(path)
@@ -167,22 +214,21 @@ def install(
         updated = merge_hooks(document, harness, command)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.message}", exc.hint) from None
-    return _commit(harness, project, path, command, document, updated, existed, now)
+    return SettingsChange(harness, _scope(project), path, command, document, updated, existed)
 
 
-def uninstall(
+def plan_uninstall(
     harness: str,
     project: Path | None = None,
     *,
     env: Mapping[str, str] | None = None,
     user_home: Path | None = None,
-    now: datetime | None = None,
-) -> InstallResult:
-    """Remove exactly Stockade's hook entries for ``harness`` from its settings."""
+) -> SettingsChange:
+    """The settings of ``harness`` without exactly Stockade's hook entries."""
     path = settings_path(harness, project, env=env, user_home=user_home)
     document, existed = _load(path)
     updated = remove_hooks(document, harness)
-    return _commit(harness, project, path, "", document, updated, existed, now)
+    return SettingsChange(harness, _scope(project), path, "", document, updated, existed)
 
 
 # --- pure merge / removal ----------------------------------------------------------------
@@ -295,7 +341,7 @@ def _load(path: Path) -> tuple[dict[str, Any], bool]:
     except FileNotFoundError:
         return {}, False
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", _REFUSED) from None
+        raise ConfigError(f"cannot read {path}: {exc}", REFUSED_HINT) from None
     if not text.strip():
         return {}, True
     try:
@@ -304,28 +350,36 @@ def _load(path: Path) -> tuple[dict[str, Any], bool]:
         raise ConfigError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "nothing was changed",
-            _REFUSED,
+            REFUSED_HINT,
         ) from None
     if not isinstance(document, dict):
-        raise ConfigError(f"{path} does not hold a JSON object; nothing was changed", _REFUSED)
+        raise ConfigError(f"{path} does not hold a JSON object; nothing was changed", REFUSED_HINT)
     return document, True
 
 
-def _commit(
-    harness: str,
-    project: Path | None,
-    path: Path,
-    command: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    existed: bool,
-    now: datetime | None,
-) -> InstallResult:
-    scope: Scope = "project" if project else "user"
+def commit(change: SettingsChange, now: datetime | None = None) -> InstallResult:
+    """Write ``change`` (backed up, atomically) unless it changes nothing."""
+    harness, scope = change.harness, change.scope
     events = tuple(spec.event for spec in HARNESS_HOOKS[harness])
     notes = _notes(harness, scope)
-    if after == before:
-        return InstallResult(harness, scope, path, command, False, None, events, notes)
+    changed = change.after != change.before
+    backup = None
+    if changed:
+        data = json.dumps(change.after, indent=2, ensure_ascii=False) + "\n"
+        backup = replace_user_file(change.path, data.encode(), change.existed, now)
+    return InstallResult(
+        harness, scope, change.path, change.command, changed, backup, events, notes
+    )
+
+
+def replace_user_file(
+    path: Path, data: bytes, existed: bool, now: datetime | None = None
+) -> Path | None:
+    """Replace a file of the user's with ``data``: backed up, atomic, mode kept.
+
+    A symlink is written through to its target. Returns the backup (``None``: the file
+    is new, created ``0600`` in a ``0700`` directory).
+    """
     target = Path(os.path.realpath(path))
     backup = None
     mode = NEW_FILE_MODE
@@ -334,9 +388,8 @@ def _commit(
         backup = _backup(target, now or datetime.now(UTC))
     else:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    data = json.dumps(after, indent=2, ensure_ascii=False) + "\n"
-    atomic_write(target, data.encode(), mode=mode)
-    return InstallResult(harness, scope, path, command, True, backup, events, notes)
+    atomic_write(target, data, mode=mode)
+    return backup
 
 
 def _backup(target: Path, now: datetime) -> Path:
@@ -352,14 +405,16 @@ def _backup(target: Path, now: datetime) -> Path:
 
 def _notes(harness: str, scope: Scope) -> tuple[str, ...]:
     notes = ["the hook blocks every call while the daemon is stopped: run `stockade serve`"]
-    if harness == "codex":
-        notes.append("Codex skips hooks it has not trusted yet: start `codex` once and trust it")
     if harness == "gemini" and scope == "project":
         notes.append(
             "Gemini loads project settings only in a trusted folder; "
             "`--skip-trust` drops project hooks"
         )
     return tuple(notes)
+
+
+def _scope(project: Path | None) -> Scope:
+    return "project" if project else "user"
 
 
 def _check_harness(harness: str) -> None:
@@ -371,7 +426,7 @@ def _check_harness(harness: str) -> None:
 
 
 def _shape_error(problem: str) -> ConfigError:
-    return ConfigError(f"{problem}; nothing was changed", _REFUSED)
+    return ConfigError(f"{problem}; nothing was changed", REFUSED_HINT)
 
 
-_REFUSED = "fix the file by hand (or move it away), then run the command again"
+REFUSED_HINT = "fix the file by hand (or move it away), then run the command again"
