@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from stockade.diagnostics import Check
 from stockade.install import HARNESS_HOOKS, install, settings_path
-from stockade.install.checks import Finding, Placed, strip_json_comments
+from stockade.install.checks import Placed, strip_json_comments
 from stockade.install.diagnose import diagnose
 from stockade.install.harness_trust import codex_hook_hash, codex_hook_key
 from stockade.shim.hook import DEFAULT_TIMEOUT_S
@@ -50,7 +51,7 @@ def hook(harness: str, user: Path, exe: Path, project: Path | None = None, **env
     return result.path
 
 
-def run(user: Path, project: Path | None = None, /, **env: str) -> dict[str, Finding]:
+def run(user: Path, project: Path | None = None, /, **env: str) -> dict[str, Check]:
     findings = diagnose(
         project, env={"PATH": "/usr/bin:/bin", **env}, user_home=user, deadline_s=DEADLINE
     )
@@ -87,7 +88,7 @@ def trust_codex(user: Path, hooks_path: Path, extra: str = "") -> Path:
 
 def test_harnesses_not_set_up_are_ok(user: Path) -> None:
     found = run(user)
-    assert {f.id: f.level for f in found.values()} == {
+    assert {f.id: f.status for f in found.values()} == {
         "hooks.claude-code.user": "ok",
         "hooks.codex.user": "ok",
         "hooks.gemini.user": "ok",
@@ -97,7 +98,7 @@ def test_harnesses_not_set_up_are_ok(user: Path) -> None:
 def test_harness_in_use_but_not_hooked_warns_with_the_install_command(user: Path) -> None:
     (user / ".gemini").mkdir()
     finding = run(user)["hooks.gemini.user"]
-    assert finding.level == "warn" and "not hooked" in finding.message
+    assert finding.status == "warn" and "not hooked" in finding.message
     assert finding.fix == "stockade install gemini"
 
 
@@ -105,7 +106,7 @@ def test_harness_in_use_but_not_hooked_warns_with_the_install_command(user: Path
 def test_fresh_install_is_ok(harness: str, user: Path, exe: Path, project: Path) -> None:
     hook(harness, user, exe)  # for Codex this records its trust too
     found = run(user, project)
-    mine = {key: f.level for key, f in found.items() if key.startswith(f"hooks.{harness}.")}
+    mine = {key: f.status for key, f in found.items() if key.startswith(f"hooks.{harness}.")}
     assert set(mine.values()) == {"ok"}, found
     assert f"hooks.{harness}.user" in mine
     assert f"hooks.{harness}.project" not in found  # no project file: nothing to judge
@@ -125,7 +126,7 @@ def test_unparsable_settings_fail(
     path = hook(harness, user, exe)
     path.write_text(text)
     finding = run(user)[f"hooks.{harness}.user"]
-    assert finding.level == "fail"
+    assert finding.status == "fail"
     assert str(path) in finding.message and words in finding.message
     assert "ignores the whole file" in finding.message
     assert finding.fix is not None and f"stockade install {harness}" in finding.fix
@@ -137,14 +138,14 @@ def test_unparsable_project_settings_fail_with_the_project_install(
     path = hook("claude-code", user, exe, project)
     path.write_text("{,}")
     finding = run(user, project)["hooks.claude-code.project"]
-    assert finding.level == "fail" and str(path) in finding.message
+    assert finding.status == "fail" and str(path) in finding.message
     assert finding.fix is not None and f"--project {project}" in finding.fix
 
 
 def test_gemini_settings_may_hold_comments(user: Path, exe: Path) -> None:
     path = hook("gemini", user, exe)
     path.write_text('// mine\n{ /* block */ "a": "http://x//y",\n' + path.read_text()[1:])
-    assert run(user)["hooks.gemini.user"].level == "ok"
+    assert run(user)["hooks.gemini.user"].status == "ok"
 
 
 def test_strip_json_comments_keeps_strings_intact() -> None:
@@ -161,14 +162,14 @@ def test_missing_event_fails_naming_it(harness: str, user: Path, exe: Path) -> N
     first = HARNESS_HOOKS[harness][0].event
     edit(path, lambda d: d["hooks"].pop(first))
     finding = run(user)[f"hooks.{harness}.user"]
-    assert finding.level == "fail" and f"no Stockade hook for {first}" in finding.message
+    assert finding.status == "fail" and f"no Stockade hook for {first}" in finding.message
 
 
 def test_executable_that_vanished_fails(user: Path, exe: Path) -> None:
     hook("claude-code", user, exe)
     exe.unlink()
     finding = run(user)["hooks.claude-code.user"]
-    assert finding.level == "fail" and f"runs {exe}, which does not exist" in finding.message
+    assert finding.status == "fail" and f"runs {exe}, which does not exist" in finding.message
 
 
 def test_executable_that_lost_its_x_bit_fails(user: Path, exe: Path) -> None:
@@ -180,8 +181,8 @@ def test_executable_that_lost_its_x_bit_fails(user: Path, exe: Path) -> None:
 def test_bare_command_name_is_looked_up_on_path(user: Path, exe: Path) -> None:
     path = hook("gemini", user, exe)
     edit(path, lambda d: _replace_commands(d, "stockade hook gemini"))
-    assert run(user)["hooks.gemini.user"].level == "fail"
-    assert run(user, PATH=str(exe.parent))["hooks.gemini.user"].level == "ok"
+    assert run(user)["hooks.gemini.user"].status == "fail"
+    assert run(user, PATH=str(exe.parent))["hooks.gemini.user"].status == "ok"
 
 
 def _replace_commands(document: dict[str, Any], command: str) -> None:
@@ -218,7 +219,7 @@ def test_hook_timeout_must_outlast_the_shim(
 
     edit(path, set_timeout)
     finding = run(user)[f"hooks.{harness}.user"]
-    assert (finding.level == "ok") is ok, finding
+    assert (finding.status == "ok") is ok, finding
     if not ok:
         assert "timeout" in finding.message
 
@@ -242,7 +243,7 @@ def test_narrowed_matcher_fails(
     path = hook(harness, user, exe)
     edit(path, lambda d: d["hooks"][event][0].update(matcher=matcher))
     finding = run(user)[f"hooks.{harness}.user"]
-    assert (finding.level == "ok") is ok, finding
+    assert (finding.status == "ok") is ok, finding
     if not ok:
         assert f"{event} matcher {matcher!r}" in finding.message
 
@@ -261,7 +262,7 @@ def test_switches_that_turn_our_hook_off_fail(
     path = hook(harness, user, exe)
     edit(path, lambda d: d.update(setting))
     finding = run(user)[f"hooks.{harness}.user"]
-    assert finding.level == "fail" and words in finding.message
+    assert finding.status == "fail" and words in finding.message
 
 
 # --- Codex hook trust --------------------------------------------------------------------------
@@ -282,13 +283,13 @@ def test_codex_untrusted_hook_fails_and_trusted_passes(user: Path, exe: Path) ->
     path = hook("codex", user, exe)
     (user / ".codex" / "config.toml").unlink()  # the trust `stockade install` recorded
     finding = run(user)["hooks.codex.user.trust"]
-    assert finding.level == "fail" and "has not trusted" in finding.message
+    assert finding.status == "fail" and "has not trusted" in finding.message
     assert finding.fix is not None and "Trust all and continue" in finding.fix
 
     trust_codex(user, path)
     found = run(user)
-    assert found["hooks.codex.user"].level == "ok"
-    assert found["hooks.codex.user.trust"].level == "ok"
+    assert found["hooks.codex.user"].status == "ok"
+    assert found["hooks.codex.user.trust"].status == "ok"
 
 
 def test_codex_trust_is_lost_when_the_hook_changes(user: Path, exe: Path) -> None:
@@ -296,7 +297,7 @@ def test_codex_trust_is_lost_when_the_hook_changes(user: Path, exe: Path) -> Non
     trust_codex(user, path)
     edit(path, lambda d: d["hooks"]["PreToolUse"][0]["hooks"][0].update(timeout=300))
     finding = run(user)["hooks.codex.user.trust"]
-    assert finding.level == "fail" and "for PreToolUse " in finding.message
+    assert finding.status == "fail" and "for PreToolUse " in finding.message
 
 
 def test_codex_trust_keys_use_the_real_path(tmp_path: Path, user: Path, exe: Path) -> None:
@@ -326,24 +327,24 @@ def test_codex_switches_fail(extra: str, words: str, user: Path, exe: Path) -> N
         text = extra + text
     config.write_text(text)
     finding = run(user)["hooks.codex.user.trust"]
-    assert finding.level == "fail" and words in finding.message
+    assert finding.status == "fail" and words in finding.message
 
 
 def test_codex_unreadable_config_fails(user: Path, exe: Path) -> None:
     hook("codex", user, exe)
     (user / ".codex" / "config.toml").write_text("[broken\n")
     finding = run(user)["hooks.codex.user.trust"]
-    assert finding.level == "fail" and "config.toml cannot be read" in finding.message
+    assert finding.status == "fail" and "config.toml cannot be read" in finding.message
 
 
 def test_codex_project_needs_project_trust(user: Path, exe: Path, project: Path) -> None:
     path = hook("codex", user, exe, project)  # trusts our handlers, never the project
     finding = run(user, project)["hooks.codex.project.trust"]
-    assert finding.level == "fail" and "until the project is trusted" in finding.message
+    assert finding.status == "fail" and "until the project is trusted" in finding.message
 
     (project / ".git").mkdir()
     trust_codex(user, path, f'[projects."{project}"]\ntrust_level = "trusted"\n')
-    assert run(user, project)["hooks.codex.project.trust"].level == "ok"
+    assert run(user, project)["hooks.codex.project.trust"].status == "ok"
 
 
 def test_codex_project_trust_through_its_git_root(user: Path, exe: Path, project: Path) -> None:
@@ -352,7 +353,7 @@ def test_codex_project_trust_through_its_git_root(user: Path, exe: Path, project
     sub.mkdir()
     path = hook("codex", user, exe, sub)
     trust_codex(user, path, f'[projects."{project}"]\ntrust_level = "trusted"\n')
-    assert run(user, sub)["hooks.codex.project.trust"].level == "ok"
+    assert run(user, sub)["hooks.codex.project.trust"].status == "ok"
 
 
 def test_codex_hooks_left_behind_by_a_moved_codex_home(
@@ -362,9 +363,9 @@ def test_codex_hooks_left_behind_by_a_moved_codex_home(
     elsewhere = tmp_path / "codex-home"
     elsewhere.mkdir()
     found = run(user, CODEX_HOME=str(elsewhere))
-    assert found["hooks.codex.user"].level == "warn"  # the file Codex reads has no hook
+    assert found["hooks.codex.user"].status == "warn"  # the file Codex reads has no hook
     location = found["hooks.codex.location"]
-    assert location.level == "warn" and "$CODEX_HOME is set" in location.message
+    assert location.status == "warn" and "$CODEX_HOME is set" in location.message
 
 
 @pytest.mark.parametrize(
@@ -381,7 +382,7 @@ def test_config_dir_variables_move_the_file_read(
     (moved / read).parent.mkdir(parents=True)
     hook(harness, user, exe)
     found = run(user, **{variable: str(moved)})
-    assert found[f"hooks.{harness}.user"].level == "warn"
+    assert found[f"hooks.{harness}.user"].status == "warn"
     assert f"not hooked ({moved / read})" in found[f"hooks.{harness}.user"].message
     assert f"${variable} is set" in found[f"hooks.{harness}.location"].message
 
@@ -400,7 +401,7 @@ def test_gemini_project_hooks_in_an_untrusted_folder_warn(
 ) -> None:
     hook("gemini", user, exe, project)
     finding = run(user, project)["hooks.gemini.folder-trust"]
-    assert finding.level == "warn" and "ignores" in finding.message
+    assert finding.status == "warn" and "ignores" in finding.message
     assert finding.fix is not None and "TRUST_FOLDER" in finding.fix
     assert "stockade install gemini" in finding.fix  # user hooks survive `--skip-trust`
     hook("gemini", user, exe)
@@ -424,7 +425,7 @@ def test_gemini_folder_rules(
     hook("gemini", user, exe, project)
     trust_folders(user, {k.format(p=project, u=user): v for k, v in rules.items()})
     finding = run(user, project)["hooks.gemini.folder-trust"]
-    assert (finding.level == "ok") is trusted, finding
+    assert (finding.status == "ok") is trusted, finding
 
 
 def test_gemini_trust_from_the_environment_and_settings(
@@ -432,28 +433,28 @@ def test_gemini_trust_from_the_environment_and_settings(
 ) -> None:
     hook("gemini", user, exe, project)
     assert (
-        run(user, project, GEMINI_CLI_TRUST_WORKSPACE="true")["hooks.gemini.folder-trust"].level
+        run(user, project, GEMINI_CLI_TRUST_WORKSPACE="true")["hooks.gemini.folder-trust"].status
         == "ok"
     )
     trust_folders(user, {str(project): "TRUST_FOLDER"})
     assert (
-        run(user, project, GEMINI_RESTRICTED_MODE="true")["hooks.gemini.folder-trust"].level
+        run(user, project, GEMINI_RESTRICTED_MODE="true")["hooks.gemini.folder-trust"].status
         == "warn"
     )
     settings = settings_path("gemini", user_home=user)
     settings.write_text(json.dumps({"security": {"folderTrust": {"enabled": False}}}))
     trust_folders(user, {})
-    assert run(user, project)["hooks.gemini.folder-trust"].level == "ok"
+    assert run(user, project)["hooks.gemini.folder-trust"].status == "ok"
 
 
 def test_gemini_user_hooks_in_a_distrusted_folder_warn(
     user: Path, exe: Path, project: Path
 ) -> None:
     hook("gemini", user, exe)
-    assert run(user, project)["hooks.gemini.folder-trust"].level == "ok"  # Gemini will ask
+    assert run(user, project)["hooks.gemini.folder-trust"].status == "ok"  # Gemini will ask
     trust_folders(user, {str(project): "DO_NOT_TRUST"})
     finding = run(user, project)["hooks.gemini.folder-trust"]
-    assert finding.level == "warn" and "runs no hooks there" in finding.message
+    assert finding.status == "warn" and "runs no hooks there" in finding.message
 
 
 @pytest.mark.parametrize("content", ['{"/x": "MAYBE"}', "[1]", "{"])
@@ -463,7 +464,7 @@ def test_gemini_broken_trusted_folders_warn(
     hook("gemini", user, exe)
     (user / ".gemini" / "trustedFolders.json").write_text(content)
     finding = run(user, project)["hooks.gemini.folder-trust"]
-    assert finding.level == "warn" and "refuses to start" in finding.message
+    assert finding.status == "warn" and "refuses to start" in finding.message
 
 
 def test_project_in_the_home_directory_is_the_user_scope(user: Path, exe: Path) -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,42 +23,19 @@ import typer
 
 from stockade.cli import output
 from stockade.cli.context import state
+from stockade.diagnostics import Check
 from stockade.errors import DaemonUnavailable, StockadeError
 from stockade.home import Home
 
 
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One finding: ``fix`` says what to run when ``status`` is not ok."""
-
-    id: str
-    status: Status
-    message: str
-    fix: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return {
-            "id": self.id,
-            "status": self.status.value,
-            "message": self.message,
-            "fix": self.fix,
-        }
-
-
 def check_home_exists(home: Home) -> Check:
     if home.root.is_dir():
-        return Check("home.exists", Status.OK, f"{home.root} exists")
+        return Check("home.exists", "ok", f"{home.root} exists")
     if os.path.lexists(home.root):
-        return Check("home.exists", Status.FAIL, f"{home.root} is not a directory", "remove it")
+        return Check("home.exists", "fail", f"{home.root} is not a directory", "remove it")
     return Check(
         "home.exists",
-        Status.WARN,
+        "warn",
         f"{home.root} does not exist yet",
         "`stockade serve` creates it (or `stockade doctor --fix`)",
     )
@@ -68,13 +43,13 @@ def check_home_exists(home: Home) -> Check:
 
 def check_home_perms(home: Home) -> Check:
     if not os.path.lexists(home.root):
-        return Check("home.perms", Status.OK, "nothing to check until the home exists")
+        return Check("home.perms", "ok", "nothing to check until the home exists")
     problems = home.problems()
     if not problems:
-        return Check("home.perms", Status.OK, "private to you (directory 0700, files 0600)")
+        return Check("home.perms", "ok", "private to you (directory 0700, files 0600)")
     return Check(
         "home.perms",
-        Status.FAIL,
+        "fail",
         "; ".join(f"{problem.path} {problem.problem}" for problem in problems),
         "; ".join(dict.fromkeys(problem.fix for problem in problems)),
     )
@@ -86,10 +61,10 @@ def check_config(home: Home) -> Check:
     try:
         load_settings(home)
     except StockadeError as exc:
-        return Check("config.valid", Status.FAIL, exc.message, exc.hint)
+        return Check("config.valid", "fail", exc.message, exc.hint)
     if not home.config_path.exists():
-        return Check("config.valid", Status.OK, "no stockade.toml: secure defaults apply")
-    return Check("config.valid", Status.OK, f"{home.config_path} is valid")
+        return Check("config.valid", "ok", "no stockade.toml: secure defaults apply")
+    return Check("config.valid", "ok", f"{home.config_path} is valid")
 
 
 def check_daemon(home: Home) -> Check:
@@ -99,16 +74,16 @@ def check_daemon(home: Home) -> Check:
         with Client(home.socket_path, timeout=2.0) as client:
             health = client.request("GET", "/health")
     except DaemonUnavailable:
-        return Check("daemon.running", Status.WARN, "not running", "stockade serve")
+        return Check("daemon.running", "warn", "not running", "stockade serve")
     except StockadeError as exc:
-        return Check("daemon.running", Status.FAIL, exc.message, exc.hint)
-    return Check("daemon.running", Status.OK, f"running (pid {health.get('pid')})")
+        return Check("daemon.running", "fail", exc.message, exc.hint)
+    return Check("daemon.running", "ok", f"running (pid {health.get('pid')})")
 
 
 def check_audit(home: Home) -> Check:
     path = home.audit_path
     if not path.exists():
-        return Check("audit.verify", Status.WARN, f"no audit log at {path} yet", "stockade serve")
+        return Check("audit.verify", "warn", f"no audit log at {path} yet", "stockade serve")
     import sqlite3
 
     from stockade.audit import verify_database
@@ -116,12 +91,12 @@ def check_audit(home: Home) -> Check:
     try:
         report = verify_database(path)
     except (StockadeError, OSError, sqlite3.Error) as exc:  # damaged: report, do not crash
-        return Check("audit.verify", Status.FAIL, f"cannot verify {path}: {exc}", None)
+        return Check("audit.verify", "fail", f"cannot verify {path}: {exc}", None)
     if report.ok:
-        return Check("audit.verify", Status.OK, f"{report.checked} events, hash chain intact")
+        return Check("audit.verify", "ok", f"{report.checked} events, hash chain intact")
     return Check(
         "audit.verify",
-        Status.FAIL,
+        "fail",
         f"hash chain broken at seq {report.first_bad_seq}: {report.problem}",
         "stockade audit verify; keep a copy of the database for investigation",
     )
@@ -140,10 +115,7 @@ def check_installs(project: Path) -> list[Check]:
     """One check per harness file and trust gate (see :mod:`stockade.install.diagnose`)."""
     from stockade.install.diagnose import diagnose
 
-    return [
-        Check(finding.id, Status(finding.level), finding.message, finding.fix)
-        for finding in diagnose(project)
-    ]
+    return [finding for finding in diagnose(project)]
 
 
 def repair(home: Home) -> list[str]:
@@ -179,7 +151,7 @@ def doctor(
     fixed = repair(home) if fix else []
     checks = [run(home) for run in CHECKS]
     checks.extend(check_installs((project or Path.cwd()).resolve()))
-    failed = any(check.status is Status.FAIL for check in checks)
+    failed = any(check.status == "fail" for check in checks)
     if json_out:
         output.emit_json(
             {"ok": not failed, "fixed": fixed, "checks": [check.to_json() for check in checks]}
@@ -203,9 +175,9 @@ def _render(checks: list[Check], fixed: list[str]) -> None:
     table.add_column(overflow="fold")
     for check in checks:
         message = Text(check.message)
-        if check.fix and check.status is not Status.OK:
+        if check.fix and check.status != "ok":
             message.append(f"\nfix: {check.fix}", style="dim")
-        table.add_row(output.status_text(check.status.value), check.id, message)
+        table.add_row(output.status_text(check.status), check.id, message)
     console.print(table)
 
 

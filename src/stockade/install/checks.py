@@ -21,22 +21,11 @@ import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from stockade.adapters.base import load_adapter
+from stockade.diagnostics import Check, Status
 from stockade.install.settings import HARNESS_HOOKS, HookSpec, Scope, is_ours, settings_path
-
-Level = Literal["ok", "warn", "fail"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One result: ``fix`` says what to do when ``level`` is not ok."""
-
-    id: str
-    level: Level
-    message: str
-    fix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +56,7 @@ class Settings:
 class Problem:
     """One thing wrong in a file; no ``fix`` means: install again, which rewrites our entries."""
 
-    level: Level
+    level: Status
     message: str
     fix: str | None = None
 
@@ -277,14 +266,14 @@ def check_settings(
     deadline_s: float,
     project: Path | None = None,
     in_use: bool = True,
-) -> Finding:
+) -> Check:
     """The finding for one settings file: hooked and sound, not hooked, or broken."""
     check_id = f"hooks.{harness}.{scope}"
     name = HARNESS_NAMES[harness]
     install = install_command(harness, scope, project)
     path = settings.path
     if settings.error is not None:
-        return Finding(
+        return Check(
             check_id,
             "fail",
             f"{path} {settings.error}: {name} ignores the whole file, so no hook in it runs",
@@ -294,22 +283,22 @@ def check_settings(
     placed = list(our_entries(document, harness)) if document is not None else []
     if not placed:
         if scope == "project":
-            return Finding(check_id, "ok", f"no Stockade hooks in {path}; the user settings apply")
+            return Check(check_id, "ok", f"no Stockade hooks in {path}; the user settings apply")
         if not in_use:
-            return Finding(check_id, "ok", f"{name} not set up here ({path.parent} absent)")
-        return Finding(check_id, "warn", f"{name} is not hooked ({path})", install)
+            return Check(check_id, "ok", f"{name} not set up here ({path.parent} absent)")
+        return Check(check_id, "warn", f"{name} is not hooked ({path})", install)
     assert document is not None
     problems = entry_problems(harness, placed, env, deadline_s)
     problems.extend(_switch_problems(harness, document, placed))
     if not problems:
         events = ", ".join(spec.event for spec in HARNESS_HOOKS[harness])
-        return Finding(check_id, "ok", f"hooked in {path} ({events})")
-    level: Level = "fail" if any(p.level == "fail" for p in problems) else "warn"
+        return Check(check_id, "ok", f"hooked in {path} ({events})")
+    status: Status = "fail" if any(p.level == "fail" for p in problems) else "warn"
     reinstall = f"`{install}` (it rewrites Stockade's entries)"
     fixes = dict.fromkeys(p.fix or reinstall for p in problems)
-    return Finding(
+    return Check(
         check_id,
-        level,
+        status,
         f"{path}: " + "; ".join(p.message for p in problems),
         "; ".join(fixes),
     )
@@ -342,7 +331,7 @@ def _switch_problems(
         )
 
 
-def check_location(harness: str, env: Mapping[str, str], user_home: Path) -> Finding | None:
+def check_location(harness: str, env: Mapping[str, str], user_home: Path) -> Check | None:
     """A hook in the default file while an environment variable sends the harness elsewhere."""
     variable = _CONFIG_DIR_ENV[harness]
     read = user_settings_path(harness, env, user_home)
@@ -352,7 +341,7 @@ def check_location(harness: str, env: Mapping[str, str], user_home: Path) -> Fin
     stale = read_settings(default, harness)
     if stale.document is None or not any(our_entries(stale.document, harness)):
         return None
-    return Finding(
+    return Check(
         f"hooks.{harness}.location",
         "warn",
         f"{default} has Stockade hooks, but {HARNESS_NAMES[harness]} reads {read} "

@@ -11,8 +11,8 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from stockade.diagnostics import Check
 from stockade.install.checks import (
-    Finding,
     check_location,
     check_settings,
     our_entries,
@@ -30,7 +30,7 @@ def diagnose(
     env: Mapping[str, str] | None = None,
     user_home: Path | None = None,
     deadline_s: float = DEFAULT_TIMEOUT_S,
-) -> list[Finding]:
+) -> list[Check]:
     """Findings for every harness, for the user and for ``project`` (``None``: user only)."""
     env = os.environ if env is None else env
     user_home = Path.home() if user_home is None else user_home
@@ -43,7 +43,7 @@ def diagnose(
 
 def _harness(
     harness: str, project: Path | None, env: Mapping[str, str], user_home: Path, deadline_s: float
-) -> Iterator[Finding]:
+) -> Iterator[Check]:
     user_path = user_settings_path(harness, env, user_home)
     user = read_settings(user_path, harness)
     in_use = user_path.parent.is_dir()

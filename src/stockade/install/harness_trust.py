@@ -35,8 +35,9 @@ from typing import Any
 import tomlkit
 from tomlkit.items import InlineTable
 
+from stockade.diagnostics import Check
 from stockade.errors import ConfigError
-from stockade.install.checks import Finding, Placed, our_entries, read_settings, snake_case
+from stockade.install.checks import Placed, our_entries, read_settings, snake_case
 from stockade.install.settings import (
     REFUSED_HINT,
     Scope,
@@ -95,14 +96,14 @@ def check_codex_trust(
     env: Mapping[str, str],
     user_home: Path,
     project: Path | None = None,
-) -> Finding:
+) -> Check:
     """Whether Codex will run our handlers in ``hooks_path`` or skip them silently."""
     check_id = f"hooks.codex.{scope}.trust"
     config_path = codex_home(env, user_home) / "config.toml"
     try:
         config = _load_toml(config_path)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return Finding(
+        return Check(
             check_id,
             "fail",
             f"{config_path} cannot be read ({exc}); Codex will not start with it",
@@ -131,8 +132,8 @@ def check_codex_trust(
         )
         fixes.append(_CODEX_TRUST_FIX)
     if not problems:
-        return Finding(check_id, "ok", f"Codex trusts the Stockade hooks in {hooks_path}")
-    return Finding(check_id, "fail", "; ".join(problems), "; ".join(fixes))
+        return Check(check_id, "ok", f"Codex trusts the Stockade hooks in {hooks_path}")
+    return Check(check_id, "fail", "; ".join(problems), "; ".join(fixes))
 
 
 def _codex_handler_states(
@@ -411,7 +412,7 @@ def check_gemini_folder(
     env: Mapping[str, str],
     user_home: Path,
     user_settings_path: Path,
-) -> Finding:
+) -> Check:
     """Whether Gemini CLI runs the Stockade hooks in ``folder`` at all."""
     check_id = "hooks.gemini.folder-trust"
     user_settings = read_settings(user_settings_path, "gemini").document
@@ -420,15 +421,15 @@ def check_gemini_folder(
             folder, env=env, user_home=user_home, user_settings=user_settings
         )
     except ValueError as exc:
-        return Finding(check_id, "warn", f"{exc}: Gemini CLI refuses to start", "fix that file")
+        return Check(check_id, "warn", f"{exc}: Gemini CLI refuses to start", "fix that file")
     if trusted:
-        return Finding(check_id, "ok", f"Gemini CLI trusts {folder} ({why})")
+        return Check(check_id, "ok", f"Gemini CLI trusts {folder} ({why})")
     rule = trusted_folders_path(env, user_home)
     fix = f'trust it when `gemini` asks, or add "{folder}": "TRUST_FOLDER" to {rule}'
     if project_hooked:
         if not user_hooked:  # `--skip-trust` runs user hooks, never project ones
             fix += "; or hook the user settings instead: `stockade install gemini`"
-        return Finding(
+        return Check(
             check_id,
             "warn",
             f"Gemini CLI does not trust {folder} ({why}): it ignores "
@@ -436,10 +437,10 @@ def check_gemini_folder(
             fix,
         )
     if trusted is False:
-        return Finding(
+        return Check(
             check_id,
             "warn",
             f"Gemini CLI distrusts {folder} ({why}) and runs no hooks there, Stockade's included",
             fix,
         )
-    return Finding(check_id, "ok", f"Gemini CLI will ask whether to trust {folder} ({why})")
+    return Check(check_id, "ok", f"Gemini CLI will ask whether to trust {folder} ({why})")
