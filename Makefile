@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy tests bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

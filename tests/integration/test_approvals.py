@@ -229,7 +229,7 @@ def test_a_client_that_hangs_up_expires_its_approval(daemon: Client, home: Home)
     assert decision["payload"]["verdict"] == "deny"
 
 
-MALFORMED_HOLDS = [
+MALFORMED_HOLDS: list[dict[str, Any]] = [
     {"hold_s": 0},
     {"hold_s": -1},
     {"hold_s": 3601},

@@ -148,7 +148,7 @@ def test_a_denied_credential_read_that_ran_anyway_taints_the_session(daemon: Cli
     assert not other["rule_id"].startswith("flow:")
 
 
-MALFORMED = [
+MALFORMED: list[dict[str, Any]] = [
     {"status": "ok"},
     {"status": None},
     {"status": "succeeded", "output": 42},

@@ -187,7 +187,7 @@ def test_racing_resolutions_exactly_one_wins(store: SqliteAuditStore) -> None:
             pipeline.resolve(approval.id, approve, by, None)
             for approve, by in ((True, "cli"), (False, "api"), (True, "api"), (False, "cli"))
         ]
-        return await asyncio.gather(*racers, return_exceptions=True)
+        return list(await asyncio.gather(*racers, return_exceptions=True))
 
     results = asyncio.run(scenario())
     won = [r for r in results if isinstance(r, dict)]

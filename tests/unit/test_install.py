@@ -335,7 +335,9 @@ def trust_state(home: Path) -> dict[str, Any]:
 def codex_doctor(home: Path, project: Path | None = None) -> dict[str, str]:
     """``stockade doctor``'s verdicts on Codex's trust (the executables here are fake)."""
     found = diagnose(project, env={"PATH": "/usr/bin:/bin"}, user_home=home)
-    trust = {f.id: f.status for f in found if f.id.startswith("hooks.codex.") and "trust" in f.id}
+    trust: dict[str, str] = {
+        f.id: f.status for f in found if f.id.startswith("hooks.codex.") and "trust" in f.id
+    }
     assert trust, "doctor did not judge Codex's trust"
     return trust
 
