@@ -53,8 +53,9 @@ class RealPathResolver:
     it reading ``/proc``), and an agent names the same cwd and files over and over.
     So an answer is remembered with the identity of the object it reached (device,
     inode, type, change time) and reused only while both the spelling and the
-    remembered answer still reach that very object, unchanged (two ``stat`` calls,
-    which follow every symlink again *now*). Swapping a component for a symlink
+    remembered answer still reach that very object, unchanged (``stat`` calls, which
+    follow every symlink again *now*; one when the spelling is its own answer, the
+    common case of a canonical path). Swapping a component for a symlink
     elsewhere, renaming, linking or writing the object, or removing the answer's
     path all resolve afresh; a spelling that reaches nothing (a new file, a dangling
     link) is never remembered, nor an answer that changed while it was computed.
@@ -101,8 +102,11 @@ class RealPathResolver:
 
     def _remembered(self, spelled: str, now: Identity) -> str:
         known = self._memo.get(spelled)
-        if known is not None and known[1] == now and _identity(known[0]) == now:
-            return known[0]
+        if known is not None and known[1] == now:
+            answer = known[0]
+            # A spelling that is its own answer was just checked by the stat above.
+            if answer == spelled or _identity(answer) == now:
+                return answer
         resolved = _realpath(spelled)
         if _identity(resolved) == now:
             if len(self._memo) >= MEMO_SIZE:
