@@ -232,12 +232,14 @@ class ShellPart:
     findings: tuple[Finding, ...]
 
 
-def _analyze_shell(command: str, home: str) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
+def _analyze_shell(
+    command: str, home: str, stockade_home: str
+) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
     parsed = parse(command)
     parts: list[ShellPart] = []
     for facts in analyze(parsed, home=home):
         findings = [Finding(facts.zone, facts.rule_id, facts.reason)]
-        tampering = _self_tampering(facts.command.argv)
+        tampering = _self_tampering(facts.command.argv, home, stockade_home)
         if tampering is not None:
             findings.append(Finding(Zone.NEVER, "guard:self-protection", tampering))
         parts.append(ShellPart(facts, tuple(findings)))
@@ -247,15 +249,17 @@ def _analyze_shell(command: str, home: str) -> tuple[ParsedCommand, tuple[ShellP
 _cached_shell = lru_cache(maxsize=4096)(_analyze_shell)
 
 
-def shell_facts(command: str, home: str) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
+def shell_facts(
+    command: str, home: str, stockade_home: str
+) -> tuple[ParsedCommand, tuple[ShellPart, ...]]:
     """Parse and classify ``command``: a pure function, memoized for short commands.
 
     Agents repeat the same commands all session long; long ones are not cached so the
     cache stays small (at most 4096 × 4 KiB of keys).
     """
     if len(command) <= SHELL_CACHE_MAX_COMMAND:
-        return _cached_shell(command, home)
-    return _analyze_shell(command, home)
+        return _cached_shell(command, home, stockade_home)
+    return _analyze_shell(command, home, stockade_home)
 
 
 def inspect_shell(ctx: Context, analysis: Analysis) -> None:
@@ -271,7 +275,7 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
     base = ctx.cwd
     tool_input = ctx.call.tool_input
     workdir = next((tool_input[k] for k in _WORKDIR_KEYS if tool_input.get(k)), None)
-    parsed, analyzed = shell_facts(command, ctx.policy.home)
+    parsed, analyzed = shell_facts(command, ctx.policy.home, ctx.policy.stockade_home)
     if parsed.error is not None:
         subject = ctx.subject(analysis)
         subject.findings.append(
@@ -290,15 +294,6 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
         facts = part.facts
         subject = Subject(blank, list(part.findings))
         analysis.subjects.append(subject)
-        inside_home = _names_stockade_home(facts.command.argv, ctx)
-        if inside_home is not None:
-            subject.findings.append(
-                Finding(
-                    Zone.NEVER,
-                    "guard:self-protection",
-                    f"agents may not touch Stockade's own files: {inside_home}",
-                )
-            )
         if facts.sinks:
             analysis.sinks.update(facts.sinks)
         paths: list[str] = []
@@ -319,7 +314,7 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
         )
 
 
-def _self_tampering(argv: tuple[str, ...]) -> str | None:
+def _self_tampering(argv: tuple[str, ...], home: str, stockade_home: str) -> str | None:
     """Why ``argv`` would let an agent control Stockade itself, if it would."""
     if not argv:
         return None
@@ -327,30 +322,31 @@ def _self_tampering(argv: tuple[str, ...]) -> str | None:
     if name == "stockade":
         words = [a for a in argv[1:] if not a.startswith("--home")]
         sub = words[0] if words else "--help"
-        if sub in _SELF_READ_ONLY and "--fix" not in words:
-            return None
-        return f"agents may not run `stockade {sub}`; only a person controls Stockade"
-    if name in _KILLERS and any("stockade" in arg for arg in argv[1:]):
+        if sub not in _SELF_READ_ONLY or "--fix" in words:
+            return f"agents may not run `stockade {sub}`; only a person controls Stockade"
+    elif name in _KILLERS and any("stockade" in arg for arg in argv[1:]):
         return "agents may not signal the Stockade daemon"
-    if any(SOCKET_NAME in arg for arg in argv):
+    elif any(SOCKET_NAME in arg for arg in argv):
         # curl --unix-socket, nc -U, socat, python -c: the socket answers approvals.
         return "agents may not talk to the Stockade daemon's socket"
+    inside = _names_stockade_home(argv, home, stockade_home)
+    if inside is not None:
+        return f"agents may not touch Stockade's own files: {inside}"
     return None
 
 
-def _names_stockade_home(argv: tuple[str, ...], ctx: Context) -> str | None:
+def _names_stockade_home(argv: tuple[str, ...], home: str, stockade_home: str) -> str | None:
     """An argument that points into the Stockade home (``--opt=PATH`` included), if any.
 
     Judged on the words themselves, not only on paths a command is known to read:
     ``curl --unix-socket ~/.stockade/x`` reads nothing as far as the classifier knows.
     """
-    policy = ctx.policy
     for word in argv:
         value = word.partition("=")[2] if word.startswith("-") and "=" in word else word
         if value[:1] not in ("/", "~", "$"):
             continue
-        spelled = posixpath.normpath(expand_home(value, policy.home))
-        if spelled[:1] == "/" and is_within(spelled, policy.stockade_home):
+        spelled = posixpath.normpath(expand_home(value, home))
+        if spelled[:1] == "/" and is_within(spelled, stockade_home):
             return spelled
     return None
 
