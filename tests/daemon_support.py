@@ -42,9 +42,7 @@ sys.exit(code)
 """
 
 
-def serve_command(
-    home: Home, body_timeout_s: float = 10.0, http: str | None = None
-) -> list[str]:
+def serve_command(home: Home, body_timeout_s: float = 10.0, http: str | None = None) -> list[str]:
     """``http`` is ``stockade serve --http HOST:PORT``."""
     return [sys.executable, "-c", _SERVE, str(home.root), str(body_timeout_s), http or ""]
 

@@ -14,12 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.daemon_support import DaemonProcess, run_cli, start_gateway, tool_call
+from tests.daemon_support import (
+    DaemonProcess,
+    run_cli,
+    start_gateway,
+    tool_call,
+    write_gateway_settings,
+)
+
+from stockade.home import Home
 
 pytestmark = pytest.mark.integration
 
 Spawn = Callable[..., DaemonProcess]
-RM_HOME = {"tool_name": "Bash", "tool_input": {"command": "rm -rf ~"}}
+RM_HOME: dict[str, Any] = {"tool_name": "Bash", "tool_input": {"command": "rm -rf ~"}}
 
 
 def _without_seq(decision: dict[str, Any]) -> dict[str, Any]:
@@ -167,3 +175,11 @@ def _assert_token_nowhere(process: DaemonProcess, token: str) -> None:
     assert token not in process.log()
     for path in process.home.root.glob("audit.db*"):
         assert token.encode() not in path.read_bytes(), path
+
+
+def test_ui_command_names_the_address_or_how_to_enable_it(home: Home) -> None:
+    off = run_cli(home, "ui")
+    assert off.returncode == 1 and "stockade serve --http 127.0.0.1:8700" in off.stderr
+    write_gateway_settings(home, {"listen": "[::1]:8700"})
+    configured = run_cli(home, "ui", "--json")
+    assert json.loads(configured.stdout) == {"url": "http://[::1]:8700/", "running": False}
