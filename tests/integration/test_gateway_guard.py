@@ -7,14 +7,18 @@ cross-site posts) or a client lying about its address would.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
-from tests.daemon_support import DaemonProcess, GatewayDaemon, start_gateway
+from tests.daemon_support import DaemonProcess, GatewayDaemon, start_gateway, tool_call
 
 pytestmark = pytest.mark.integration
 
 Spawn = Callable[..., DaemonProcess]
+READ_ENV: dict[str, Any] = {"tool_name": "Read", "tool_input": {"file_path": "/tmp/project/.env"}}
 
 
 def _login(gw: GatewayDaemon) -> dict[str, str]:
@@ -110,3 +114,22 @@ def test_forwarded_headers_from_a_trusted_proxy_are_honoured(spawn_daemon: Spawn
     assert failed == [("203.0.113.9", True), ("203.0.113.9", True), ("192.0.2.5", True)]
     [locked] = gw.audit("auth.locked_out")
     assert locked["payload"]["client"] == "203.0.113.9"
+
+
+def test_a_held_call_is_answered_over_the_gateway(spawn_daemon: Spawn) -> None:
+    """Held and approved over TCP, as the UI does; a TCP client cannot pass for the CLI."""
+    gw = start_gateway(spawn_daemon(start=False))
+    body = {**tool_call("held", **READ_ENV), "hold_s": 10}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(gw.request, "POST", "/api/v1/decide", body=body, token=gw.token)
+        deadline = time.monotonic() + 5
+        pending: list[dict[str, Any]] = []
+        while not pending:
+            assert time.monotonic() < deadline, "the call was not held"
+            pending = gw.request("GET", "/api/v1/approvals", token=gw.token).body["approvals"]
+        headers = {**_login(gw), "Origin": f"http://localhost:{gw.port}", "Stockade-Client": "cli"}
+        approve = f"/api/v1/approvals/{pending[0]['id']}/approve"
+        resolved = gw.request("POST", approve, body={}, headers=headers)
+        assert resolved.status == 200 and resolved.body["resolved_by"] == "api"
+        answer = held.result(timeout=10)
+    assert answer.status == 200 and answer.body["verdict"] == "allow"
