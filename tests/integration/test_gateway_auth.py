@@ -22,8 +22,6 @@ from tests.daemon_support import (
     write_gateway_settings,
 )
 
-from stockade.home import Home
-
 pytestmark = pytest.mark.integration
 
 Spawn = Callable[..., DaemonProcess]
@@ -132,15 +130,28 @@ def test_lockout_refuses_even_the_right_token(spawn_daemon: Spawn) -> None:
     lockout_s = 3
     settings = {"max_failures": 3, "failure_window_s": 60, "lockout_s": lockout_s}
     gw = start_gateway(spawn_daemon(start=False), settings)
-    statuses = [gw.request("GET", "/api/v1/health", token=f"guess-{n}").status for n in range(3)]
+    # Forwarded headers from a peer that is not a trusted proxy change nothing.
+    statuses = [
+        gw.request(
+            "GET",
+            "/api/v1/health",
+            token=f"guess-{n}",
+            headers={"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"198.51.100.{n}"},
+        ).status
+        for n in range(3)
+    ]
     assert statuses == [401, 401, 429]
-    locked = gw.request("GET", "/api/v1/health", token=gw.token)
+    fresh = {"X-Forwarded-For": "192.0.2.77", "X-Real-IP": "192.0.2.77"}
+    locked = gw.request("GET", "/api/v1/health", token=gw.token, headers=fresh)
     assert (locked.status, locked.code) == (429, "locked_out")
     assert 1 <= int(locked.headers["retry-after"]) <= lockout_s
     assert gw.request("POST", "/ui/login", body={"token": gw.token}).status == 429
     assert gw.request("GET", "/api/v1/health", token="guess-4").status == 429
 
-    assert len(gw.audit("auth.failed")) == 3  # refusals while locked out are not attempts
+    failed = gw.audit("auth.failed")  # refusals while locked out are not attempts
+    assert [(e["payload"]["client"], e["payload"]["forwarded"]) for e in failed] == [
+        ("127.0.0.1", False)
+    ] * 3
     [lockout] = gw.audit("auth.locked_out")
     assert lockout["payload"]["client"] == "127.0.0.1"
     assert lockout["payload"]["max_failures"] == 3
@@ -153,8 +164,14 @@ def test_lockout_refuses_even_the_right_token(spawn_daemon: Spawn) -> None:
     _assert_token_nowhere(gw.process, gw.token)
 
 
-def test_gateway_token_command_creates_a_private_token(spawn_daemon: Spawn) -> None:
+def test_token_and_ui_commands_without_a_daemon(spawn_daemon: Spawn) -> None:
     process = spawn_daemon(start=False)
+    off = run_cli(process.home, "ui")
+    assert off.returncode == 1 and "stockade serve --http 127.0.0.1:8700" in off.stderr
+    write_gateway_settings(process.home, {"listen": "[::1]:8700"})
+    configured = run_cli(process.home, "ui", "--json")
+    assert json.loads(configured.stdout) == {"url": "http://[::1]:8700/", "running": False}
+
     created = run_cli(process.home, "gateway", "token", "--json")
     assert created.returncode == 0, created.stderr
     answer = json.loads(created.stdout)
@@ -175,11 +192,3 @@ def _assert_token_nowhere(process: DaemonProcess, token: str) -> None:
     assert token not in process.log()
     for path in process.home.root.glob("audit.db*"):
         assert token.encode() not in path.read_bytes(), path
-
-
-def test_ui_command_names_the_address_or_how_to_enable_it(home: Home) -> None:
-    off = run_cli(home, "ui")
-    assert off.returncode == 1 and "stockade serve --http 127.0.0.1:8700" in off.stderr
-    write_gateway_settings(home, {"listen": "[::1]:8700"})
-    configured = run_cli(home, "ui", "--json")
-    assert json.loads(configured.stdout) == {"url": "http://[::1]:8700/", "running": False}
