@@ -25,11 +25,13 @@ from stockade.cli import (
     check,
     config,
     doctor,
+    gateway,
     install,
     output,
     rules,
     serve,
     trust,
+    ui,
 )
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
@@ -110,6 +112,8 @@ doctor.register(app)
 trust.register(app)
 install.register(app)
 config.register(app)
+gateway.register(app)
+ui.register(app)
 app.command()(version)
 
 
