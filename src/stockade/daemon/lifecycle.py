@@ -33,6 +33,7 @@ from stockade import __version__
 from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
 from stockade.daemon.app import DaemonContext, create_app
+from stockade.daemon.events import EventHub
 from stockade.daemon.limits import Limits
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
@@ -133,12 +134,13 @@ class _Server(uvicorn.Server):
 
 async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
-    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
+    events = EventHub()
+    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact, on_stored=events.notify)
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store, redactor)
+    pipeline = Pipeline(service, store, redactor, events=events)
     pid = os.getpid()
     reason = "startup failed"
     try:
@@ -185,6 +187,7 @@ async def _serve_until_stopped(
     def stop(reason: str) -> None:
         # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
         pipeline.approvals.close()
+        pipeline.events.close()  # and so would it for open event streams
         server.stop(reason)
 
     # The app is built before the server that will run it, so its stop hook is tied here.
