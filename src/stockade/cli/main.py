@@ -19,7 +19,18 @@ from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from stockade import __version__
-from stockade.cli import approvals, audit, check, config, doctor, install, output, serve, trust
+from stockade.cli import (
+    approvals,
+    audit,
+    check,
+    config,
+    doctor,
+    install,
+    output,
+    serve,
+    sessions,
+    trust,
+)
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
 from stockade.home import Home
@@ -94,6 +105,7 @@ serve.register(app)
 check.register(app)
 audit.register(app)
 approvals.register(app)
+sessions.register(app)
 doctor.register(app)
 trust.register(app)
 install.register(app)
