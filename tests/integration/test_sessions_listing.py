@@ -127,7 +127,14 @@ def _once_listed(daemon: Client, session: str) -> dict[str, Any]:
 
 
 def test_bad_listing_queries_are_refused(daemon: Client) -> None:
-    for bad in [{"limit": 0}, {"limit": 501}, {"offset": -1}, {"limit": "x"}, {"session": "s"}]:
+    malformed: list[dict[str, str | int]] = [
+        {"limit": 0},
+        {"limit": 501},
+        {"offset": -1},
+        {"limit": "x"},
+        {"session": "s"},
+    ]
+    for bad in malformed:
         with pytest.raises(ApiError) as refused:
             daemon.request("GET", "/sessions", query=bad)
         assert (refused.value.status, refused.value.code) == (422, "invalid_request")
