@@ -59,7 +59,8 @@ def tail(
     """Print the last events, oldest first (JSON Lines with --json)."""
     filters = {key: value for key, value in (("session", session), ("kind", kind)) if value}
     client = state(ctx).client()
-    head = int(client.request("GET", "/audit/head")["seq"])  # before the page: no gap after it
+    # Read before the page, so that following from it leaves no gap.
+    head = int(client.request("GET", "/audit/head")["seq"]) if follow else 0
     query: dict[str, str | int] = {**filters, "order": "desc", "limit": max(lines, 1)}
     newest_first = client.request("GET", "/audit/events", query=query)["events"]
     for event in reversed(newest_first[:lines]):
