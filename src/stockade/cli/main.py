@@ -27,6 +27,7 @@ from stockade.cli import (
     doctor,
     install,
     output,
+    rules,
     serve,
     sessions,
     trust,
@@ -105,6 +106,7 @@ serve.register(app)
 check.register(app)
 audit.register(app)
 approvals.register(app)
+rules.register(app)
 sessions.register(app)
 doctor.register(app)
 trust.register(app)

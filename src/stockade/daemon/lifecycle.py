@@ -35,6 +35,7 @@ from stockade.client import Client
 from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.events import EventHub
 from stockade.daemon.limits import Limits
+from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
@@ -140,7 +141,8 @@ async def _run(home: Home, service: DecisionService, limits: Limits, log_level: 
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store, redactor, events=events)
+    notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
+    pipeline = Pipeline(service, store, redactor, notifier=notifier, events=events)
     pid = os.getpid()
     reason = "startup failed"
     try:
