@@ -176,13 +176,14 @@ def test_kinds_filter_and_invalid_stream_requests(daemon: Client) -> None:
         {"kinds": ",".join(["decision"] * 33)},
         {"after": -1},
         {"after": "x"},
+        {"after": 2**63},  # beyond SQLite's integers
         {"since": "2026-01-01T00:00:00Z"},
     ]
     for bad in malformed:
         with pytest.raises(ApiError) as refused:
             daemon.stream("/events", query=bad)
         assert (refused.value.status, refused.value.code) == (422, "invalid_request")
-    for garbage in ["abc", "-1", "1e3", "²", "9" * 40]:
+    for garbage in ["abc", "-1", "1e3", "²", "9" * 40, str(2**63), "0" * 20 + "1"]:
         with pytest.raises(ApiError) as refused:
             daemon.stream("/events", headers={"Last-Event-ID": garbage})
         assert refused.value.status == 422
@@ -242,7 +243,14 @@ def test_audit_events_filter_by_tool_verdict_and_harness(daemon: Client) -> None
     assert seen(tool="Read", harness="codex") == []
     newest = daemon.request("GET", "/audit/events", query={"tool": "shell", "order": "desc"})
     assert [e["payload"]["verdict"] for e in newest["events"][:2]] == ["deny", "allow"]
-    for bad in [{"verdict": "maybe"}, {"harness": "vim"}, {"tool": ""}, {"tool": "t" * 201}]:
+    malformed: list[dict[str, str | int]] = [
+        {"verdict": "maybe"},
+        {"harness": "vim"},
+        {"tool": ""},
+        {"tool": "t" * 201},
+        {"after": 2**63},
+    ]
+    for bad in malformed:
         with pytest.raises(ApiError) as refused:
             daemon.request("GET", "/audit/events", query=bad)
         assert (refused.value.status, refused.value.code) == (422, "invalid_request")

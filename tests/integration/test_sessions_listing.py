@@ -131,6 +131,7 @@ def test_bad_listing_queries_are_refused(daemon: Client) -> None:
         {"limit": 0},
         {"limit": 501},
         {"offset": -1},
+        {"offset": 2**63},
         {"limit": "x"},
         {"session": "s"},
     ]
