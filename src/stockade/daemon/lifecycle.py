@@ -43,6 +43,7 @@ from stockade.client import Client
 from stockade.config import load_settings
 from stockade.config.model import GatewaySettings
 from stockade.daemon.app import DaemonContext, create_app
+from stockade.daemon.events import EventHub
 from stockade.daemon.gateway.app import socket_routes
 from stockade.daemon.gateway.auth import Authenticator
 from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app, plan_gateway
@@ -162,13 +163,14 @@ async def _run(
     home: Home, service: DecisionService, plan: GatewayPlan | None, limits: Limits, log_level: str
 ) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
-    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
+    events = EventHub()
+    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact, on_stored=events.notify)
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
-    pipeline = Pipeline(service, store, redactor, notifier=notifier)
+    pipeline = Pipeline(service, store, redactor, notifier=notifier, events=events)
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
     auth = authenticator(home, plan.settings if plan else GatewaySettings(), store.append)
     pid = os.getpid()
@@ -218,6 +220,7 @@ class _Listeners:
     def stop(self, reason: str) -> None:
         # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
         self.pipeline.approvals.close()
+        self.pipeline.events.close()  # ... and so it would for open event streams
         for server in self.servers:
             server.stop(reason)
 

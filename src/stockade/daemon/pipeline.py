@@ -40,6 +40,7 @@ from stockade.daemon.approvals import (
     Resolution,
     input_sha256,
 )
+from stockade.daemon.events import EventHub
 from stockade.daemon.notify import Notifier
 from stockade.daemon.problems import ApiProblem
 from stockade.daemon.schemas import (
@@ -101,12 +102,15 @@ class Pipeline:
         redactor: Redactor | None = None,
         approvals: ApprovalBroker | None = None,
         notifier: Notifier | None = None,
+        events: EventHub | None = None,
     ) -> None:
+        """``events`` is the hub ``store`` reports to (its ``on_stored``)."""
         self.service = service
         self.store = store
         self.redactor = redactor or Redactor()
         self.approvals = approvals or ApprovalBroker()
         self.notifier = notifier or Notifier(enabled=False)
+        self.events = events or EventHub()
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
         # Serializes changes to the learned rules file (read, add or remove, write).
