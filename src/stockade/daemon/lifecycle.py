@@ -49,6 +49,7 @@ from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app
 from stockade.daemon.gateway.protocol import with_read_timeout
 from stockade.daemon.gateway.tls import TlsFiles
 from stockade.daemon.limits import Limits
+from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
@@ -166,7 +167,8 @@ async def _run(
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store, redactor)
+    notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
+    pipeline = Pipeline(service, store, redactor, notifier=notifier)
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
     auth = authenticator(home, plan.settings if plan else GatewaySettings(), store.append)
     pid = os.getpid()
