@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stockade.audit import checkpoints
 from stockade.audit.chain import GENESIS_HASH, event_hash
 from stockade.audit.events import AuditEvent, ChainHead, StoredEvent, normalize_ts
-from stockade.audit.writer import Append, AuditWriter, Purge, PurgeResult, Row
+from stockade.audit.writer import Append, AuditWriter, CheckpointNow, Job, Purge, PurgeResult, Row
 from stockade.errors import AuditIntegrityError, StockadeError
 
 __all__ = ["SCHEMA_VERSION", "PurgeResult", "SqliteAuditStore"]
@@ -56,6 +57,7 @@ class SqliteAuditStore:
         redactor: Callable[[Any], Any] | None = None,
         clock: Callable[[], datetime] | None = None,
         max_batch: int = 512,
+        checkpointer: checkpoints.Checkpointer | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -63,6 +65,7 @@ class SqliteAuditStore:
         self._redactor = redactor
         self._clock = clock or (lambda: datetime.now(UTC))
         self._max_batch = max_batch
+        self._checkpointer = checkpointer  # signs the head now and then (audit/checkpoints.py)
         self._state_lock = threading.Lock()  # guards _open, _closed and submitting jobs
         self._read_lock = threading.Lock()
         self._open = False
@@ -100,6 +103,7 @@ class SqliteAuditStore:
                 redactor=self._redactor,
                 clock=self._clock,
                 max_batch=self._max_batch,
+                checkpointer=self._checkpointer,
             )
             self._open = True
 
@@ -146,7 +150,17 @@ class SqliteAuditStore:
         self._submit(Purge(normalize_ts(before), actor, future))
         return future.result()
 
-    def _submit(self, job: Append | Purge) -> None:
+    @property
+    def checkpointer(self) -> checkpoints.Checkpointer | None:
+        return self._checkpointer
+
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """Sign the head now if it moved since the last checkpoint; None when it did not."""
+        future: Future[checkpoints.Checkpoint | None] = Future()
+        self._submit(CheckpointNow(future))
+        return future.result()
+
+    def _submit(self, job: Job) -> None:
         with self._state_lock:
             if not self._open or self._closed:
                 state = "closed" if self._closed else "not open"
@@ -260,6 +274,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA secure_delete = ON")  # purged rows are overwritten, not left in free pages
     conn.executescript(_SCHEMA.format(genesis=GENESIS_HASH, version=SCHEMA_VERSION))
+    conn.executescript(checkpoints.SCHEMA)
     (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version != SCHEMA_VERSION:
         raise StockadeError(

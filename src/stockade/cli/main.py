@@ -25,6 +25,7 @@ from stockade.cli import (
     check,
     config,
     doctor,
+    identity,
     install,
     output,
     rules,
@@ -104,6 +105,7 @@ def version(json_out: output.JsonFlag = False) -> None:
 serve.register(app)
 check.register(app)
 audit.register(app)
+identity.register(app)
 approvals.register(app)
 rules.register(app)
 doctor.register(app)

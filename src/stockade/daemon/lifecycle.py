@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import functools
 import logging
 import os
@@ -36,9 +35,11 @@ from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.limits import Limits
 from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
+from stockade.daemon.rotation import checkpointer, now
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
 from stockade.home import Home, atomic_write
+from stockade.identity import IdentityFiles, SigningKey
 from stockade.redact import Redactor
 from stockade.service import DecisionService
 
@@ -65,23 +66,21 @@ def serve(home: Home, *, log_level: str = "info", limits: Limits | None = None) 
     with _exclusive(home):
         _clear_socket(home)
         service = DecisionService.load(home)
-        uvloop.run(_run(home, service, limits or Limits(), log_level))
+        key = IdentityFiles(home).load_or_create(now())  # refuses a key others can read
+        uvloop.run(_run(home, service, limits or Limits(), log_level, key))
     return 0
 
 
 @contextlib.contextmanager
 def _exclusive(home: Home) -> Iterator[None]:
-    lock_path = home.root / "daemon.lock"
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(lock_path, flags, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DaemonAlreadyRunning(
-                f"another Stockade daemon (pid {_running_pid(home)}) runs on {home.root}",
-                _STOP_HINT,
-            ) from None
+        fd = home.lock_exclusive()
+    except BlockingIOError:
+        raise DaemonAlreadyRunning(
+            f"another Stockade daemon (pid {_running_pid(home)}) runs on {home.root}",
+            _STOP_HINT,
+        ) from None
+    try:
         yield
     finally:
         os.close(fd)
@@ -132,9 +131,12 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
+async def _run(
+    home: Home, service: DecisionService, limits: Limits, log_level: str, key: SigningKey
+) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
-    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
+    signer = checkpointer(key, service.audit_settings)  # signs the head now and then, and last
+    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact, checkpointer=signer)
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
@@ -144,7 +146,12 @@ async def _run(home: Home, service: DecisionService, limits: Limits, log_level: 
     pid = os.getpid()
     reason = "startup failed"
     try:
-        started = {"pid": pid, "version": __version__, "config_hash": service.config_hash}
+        started = {
+            "pid": pid,
+            "version": __version__,
+            "config_hash": service.config_hash,
+            "identity": key.fingerprint,
+        }
         await store.append(AuditEvent("daemon.started", "daemon", None, started))
         sock = bind_unix_socket(home.socket_path)
         inode = os.lstat(home.socket_path).st_ino
