@@ -175,7 +175,8 @@ def verify(
         return
     if not report.ok:
         raise AuditIntegrityError(
-            f"audit log fails {report.check} at seq {report.first_bad_seq}: {report.problem}",
+            f"audit log does not verify at seq {report.first_bad_seq} ({report.check}): "
+            f"{report.problem}",
             "events from that seq on cannot be trusted; keep a copy of "
             f"{path} for investigation before the daemon writes more",
         )
