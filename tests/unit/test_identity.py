@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,25 @@ def test_a_failing_signer_does_not_stop_the_log(tmp_path: Path) -> None:
     finally:
         store.close()
     assert verify_database(path).ok
+
+
+def test_a_purged_log_still_verifies_its_checkpoints(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    key = IdentityFiles(home).load_or_create(NOW)
+    days = iter(datetime(2026, 1, day, tzinfo=UTC) for day in range(1, 40))
+    store = SqliteAuditStore(
+        home.audit_path,
+        clock=lambda: next(days),
+        checkpointer=Checkpointer(key, every_events=3, every_s=60),
+    )
+    store.open()
+    try:
+        for event in _events(10):
+            store.append_blocking(event)
+        base = store.purge_before("2026-01-08T00:00:00Z").base_seq
+    finally:
+        store.close()
+    signed = _signed(home.audit_path)
+    assert signed[:3] == [1, 4, 7] and signed[0] < base - 1  # some now cover purged events
+    report = verify_database(home.audit_path, keys=IdentityFiles(home).keyring())
+    assert report.ok, report.problem

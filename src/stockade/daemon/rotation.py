@@ -66,16 +66,20 @@ def _switch_keys(files: IdentityFiles, ts: str) -> tuple[SigningKey, dict[str, A
     return new, payload
 
 
+_rotating = asyncio.Lock()  # one rotation at a time: each hands over from the key before it
+
+
 async def rotate_in_daemon(home: Home, store: SqliteAuditStore, actor: str) -> Rotation:
     """Rotate the running daemon's key (it holds ``daemon.lock``, so the files are its own)."""
     signer = store.checkpointer
     if signer is None:
         raise StockadeError("this daemon signs no checkpoints, so it has no key to rotate")
-    ts = now()
-    new, payload = await asyncio.to_thread(_switch_keys, IdentityFiles(home), ts)
-    signer.signer = new  # from here on every checkpoint is signed with the new key
-    event = await store.append(AuditEvent(ROTATED_KIND, actor, None, payload))
-    await asyncio.to_thread(store.checkpoint)
+    async with _rotating:
+        ts = now()
+        new, payload = await asyncio.to_thread(_switch_keys, IdentityFiles(home), ts)
+        signer.signer = new  # from here on every checkpoint is signed with the new key
+        event = await store.append(AuditEvent(ROTATED_KIND, actor, None, payload))
+        await asyncio.to_thread(store.checkpoint)
     # Capability grants (issue 5, part B) are signed by the identity too: re-issue the
     # live ones here, with ``new``, and report those that must be re-issued by hand.
     return _rotation(payload, event.seq)
@@ -91,11 +95,12 @@ def rotate_offline(home: Home, actor: str) -> Rotation:
             "a Stockade daemon is starting on this home", "run the rotation again once it answers"
         ) from None
     try:
-        ts = now()
-        new, payload = _switch_keys(files, ts)
-        store = SqliteAuditStore(home.audit_path, checkpointer=checkpointer(new, AuditSettings()))
-        store.open()  # its first commit is checkpointed, with the new key
+        signer = checkpointer(files.load_signing_key(), AuditSettings())
+        store = SqliteAuditStore(home.audit_path, checkpointer=signer)
+        store.open()  # before the switch: a log that cannot be written stops it
         try:
+            new, payload = _switch_keys(files, now())
+            signer.signer = new  # the first commit (the event) is checkpointed with the new key
             event = store.append_blocking(AuditEvent(ROTATED_KIND, actor, None, payload))
         finally:
             store.close()
