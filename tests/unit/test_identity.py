@@ -172,3 +172,28 @@ def test_a_purged_log_still_verifies_its_checkpoints(tmp_path: Path) -> None:
     assert signed[:3] == [1, 4, 7] and signed[0] < base - 1  # some now cover purged events
     report = verify_database(home.audit_path, keys=IdentityFiles(home).keyring())
     assert report.ok, report.problem
+
+
+def test_a_lost_private_key_is_replaced_and_its_public_key_retired(home: Home) -> None:
+    files = IdentityFiles(home)
+    lost = files.load_or_create(NOW)
+    files.private_path.unlink()
+    fresh = files.load_or_create("2026-03-01T00:00:00.000000Z")
+    ring = files.keyring()
+    assert fresh.fingerprint != lost.fingerprint
+    assert ring.find(lost.fingerprint) == lost.public and ring.retired[0].created_at == NOW
+
+
+def test_the_identity_api_for_capabilities_is_pinned() -> None:
+    import stockade.identity
+
+    assert sorted(stockade.identity.__all__) == [
+        "IdentityError",
+        "IdentityFiles",
+        "KeyRing",
+        "KnownKey",
+        "PublicKey",
+        "SigningKey",
+        "canonical_json",
+        "fingerprint",
+    ]

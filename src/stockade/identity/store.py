@@ -140,11 +140,18 @@ class IdentityFiles:
         """The signing key, created on first use; the caller holds ``daemon.lock``.
 
         Also repairs what an interrupted rotation can leave: a ``public.json`` that does
-        not match the private key, or the current key listed as retired.
+        not match the private key, or the current key listed as retired. When the private
+        key is gone, its public key is retired, so what it signed still verifies.
         """
         self._ensure_directory()
         if not self.exists():
             key = SigningKey.generate()
+            lost = self.keyring()
+            if lost.current is not None:  # the private key is gone: keep its public key
+                current = lost.current
+                self._write_retired(
+                    [*lost.retired, KnownKey(current.public, current.created_at, now)]
+                )
             atomic_write(self.private_path, key.to_pem())
             atomic_write(self.public_path, _dump(KnownKey(key.public, now).to_json()))
             return key
