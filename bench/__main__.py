@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import RESULTS, write_result
 
-BENCHMARKS = ("engine", "socket", "audit", "hook")
+BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints")
 
 
 def run(name: str) -> Any:
@@ -29,7 +29,7 @@ def run(name: str) -> Any:
 
 
 def main() -> None:
-    engine, socket, audit, hook = (run(name) for name in BENCHMARKS)
+    engine, socket, audit, hook, signed = (run(name) for name in BENCHMARKS)
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -60,6 +60,22 @@ def main() -> None:
         ("audit verify", f"{audit['verify_events_per_s']:,} events/s", "≥ 200 000"),
         ("durable audit appends/s, 16 appenders", f"{audit['appends_per_s_16']:,}", "—"),
         ("redaction throughput", f"{audit['redact_mb_per_s']} MB/s", "—"),
+        (
+            "checkpoint: sign (canonical JSON + ed25519) / store (+ insert, fsync)",
+            f"{signed['sign_us']} / {signed['store_checkpoint_us_p50']:,} µs",
+            "—",
+        ),
+        (
+            "durable appends/s, 16 appenders: checkpoint every 1000 vs none",
+            f"{signed['appends_per_s_16_signed']:,} vs {signed['appends_per_s_16_plain']:,}",
+            "—",
+        ),
+        (
+            "audit verify with checkpoints vs chain only",
+            f"{signed['verify_events_per_s_with_checkpoints']:,} vs "
+            f"{signed['verify_events_per_s_chain_only']:,} events/s",
+            "≥ 200 000",
+        ),
         (
             "hook shim vs do-nothing Python hook, p50",
             f"{hook['shim_ms']['p50']} vs {hook['do_nothing_ms']['p50']} ms ({hook['ratio_p50']}×)",

@@ -8,6 +8,7 @@ by someone else, or open to group or world.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import tempfile
@@ -74,6 +75,16 @@ class Home:
         return self.root / "stockade.pid"
 
     @property
+    def lock_path(self) -> Path:
+        """Held (``flock``) by the daemon for its whole life, and by offline key rotation."""
+        return self.root / "daemon.lock"
+
+    @property
+    def identity_dir(self) -> Path:
+        """The daemon's signing key and public keys (:mod:`stockade.identity`)."""
+        return self.root / "identity"
+
+    @property
     def log_path(self) -> Path:
         return self.root / "stockade.log"
 
@@ -123,9 +134,7 @@ class Home:
                     fixable=True,
                 )
             )
-        with os.scandir(root) as entries:
-            for entry in entries:
-                found.extend(_entry_problems(Path(entry.path), uid))
+        found.extend(_tree_problems(root, uid))
         return found
 
     def check_safe(self) -> None:
@@ -150,9 +159,39 @@ class Home:
             changed.append(f"chmod {mode:04o} {problem.path}")
         return changed
 
+    def lock_exclusive(self) -> int:
+        """Take ``daemon.lock``'s exclusive ``flock`` without waiting; returns the fd holding it.
 
-def _entry_problems(path: Path, uid: int) -> list[HomeProblem]:
-    info = os.lstat(path)
+        Close the fd to release it. Raises ``BlockingIOError`` while another process
+        (a running or starting daemon) holds the lock.
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.lock_path, flags, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
+def _tree_problems(directory: Path, uid: int) -> list[HomeProblem]:
+    """Every entry under ``directory``, descending into real subdirectories we own."""
+    found: list[HomeProblem] = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            path = Path(entry.path)
+            info = os.lstat(path)
+            problems = stat_problems(path, info, uid)
+            found.extend(problems)
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == uid:
+                found.extend(_tree_problems(path, uid))
+    return found
+
+
+def stat_problems(path: Path, info: os.stat_result, uid: int | None = None) -> list[HomeProblem]:
+    """What is wrong with one entry of the home, from its ``lstat`` (or ``fstat``) result."""
+    uid = os.geteuid() if uid is None else uid
     if stat.S_ISLNK(info.st_mode):
         return [HomeProblem(path, "is a symlink inside the home", f"rm {path}", fixable=False)]
     if info.st_uid != uid:

@@ -19,7 +19,7 @@ from typing import Any
 
 from stockade.config.learned import LearnedRule, load_learned
 from stockade.config.load import load_settings, read_ignore_file
-from stockade.config.model import Rule, Settings
+from stockade.config.model import AuditSettings, Rule, Settings
 from stockade.config.project import load_project_file
 from stockade.config.trust import PROJECT_FILE, TrustStore
 from stockade.decision import Decision, Verdict, Zone
@@ -134,6 +134,11 @@ class DecisionService:
     def hold_timeout_s(self) -> float:
         """The longest a held ``ask`` waits for a human (``[approvals] hold_timeout_s``)."""
         return self._settings.approvals.hold_timeout_s
+
+    @property
+    def audit_settings(self) -> AuditSettings:
+        """``[audit]``: redaction patterns and checkpoint periods (applied at daemon start)."""
+        return self._settings.audit
 
     @property
     def redact_patterns(self) -> tuple[str, ...]:

@@ -41,6 +41,8 @@ def test_health_version_capabilities(daemon: Client) -> None:
         "learned-rules",
         "tool-results",
         "sessions",
+        "identity",
+        "checkpoints",
     ]
     assert caps["limits"] == {"max_body_bytes": 1024 * 1024}
 

@@ -275,6 +275,7 @@ def test_doctor_fresh_home_passes(home: Home) -> None:
         "home.perms": "ok",
         "config.valid": "ok",
         "daemon.running": "warn",
+        "identity.key": "warn",
         "audit.verify": "warn",
         "hooks.claude-code.user": "ok",
         "hooks.codex.user": "ok",
@@ -528,7 +529,7 @@ def test_verify_tampered_exits_6(home: Home) -> None:
     conn.close()
     result = run(home, "audit", "verify")
     assert result.exit_code == 6
-    assert "audit chain broken at seq 2" in result.stderr
+    assert "audit log does not verify at seq 2 (chain)" in result.stderr
     assert_no_traceback(result)
     as_json = run(home, "audit", "verify", "--json")
     assert as_json.exit_code == 6

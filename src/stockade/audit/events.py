@@ -37,8 +37,11 @@ kind                       payload
 ``session.started``        harness, session, agent, cwd, project_root, model, source,
                            reason (absent ones ``null``)
 ``session.ended``          as ``session.started``
-``daemon.started``         pid, version, config hash
-``daemon.stopped``         pid, reason
+``daemon.started``         pid, version, config hash, ``identity`` (key fingerprint)
+``daemon.stopped``         pid, reason (a checkpoint is signed right after it)
+``identity.rotated``       ``statement`` (old and new fingerprint and public key,
+                           ts) and ``old_signature`` / ``new_signature`` over it
+                           (:mod:`stockade.identity.rotation`)
 ``config.reloaded``        previous and new config hash
 ``config.reload_failed``   the error; the running policy was kept
 ``audit.purged``           ``before``, ``purged`` (count), ``base_seq`` (first kept)

@@ -21,10 +21,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stockade.audit import checkpoints
 from stockade.audit.chain import GENESIS_HASH, event_hash
 from stockade.audit.events import AuditEvent, ChainHead, StoredEvent, normalize_ts
 from stockade.audit.sessions import SessionSummary, list_sessions
-from stockade.audit.writer import Append, AuditWriter, OnStored, Purge, PurgeResult, Row
+from stockade.audit.writer import (
+    Append,
+    AuditWriter,
+    CheckpointNow,
+    Job,
+    OnStored,
+    Purge,
+    PurgeResult,
+    Row,
+)
 from stockade.errors import AuditIntegrityError, StockadeError
 
 __all__ = ["SCHEMA_VERSION", "PurgeResult", "SqliteAuditStore"]
@@ -58,6 +68,7 @@ class SqliteAuditStore:
         clock: Callable[[], datetime] | None = None,
         max_batch: int = 512,
         on_stored: OnStored | None = None,
+        checkpointer: checkpoints.Checkpointer | None = None,
     ) -> None:
         """``on_stored`` is told of each committed batch, on the writer thread (see
         :mod:`stockade.audit.writer`)."""
@@ -68,6 +79,7 @@ class SqliteAuditStore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._max_batch = max_batch
         self._on_stored = on_stored
+        self._checkpointer = checkpointer  # signs the head now and then (audit/checkpoints.py)
         self._state_lock = threading.Lock()  # guards _open, _closed and submitting jobs
         self._read_lock = threading.Lock()
         self._open = False
@@ -106,6 +118,7 @@ class SqliteAuditStore:
                 clock=self._clock,
                 max_batch=self._max_batch,
                 on_stored=self._on_stored,
+                checkpointer=self._checkpointer,
             )
             self._open = True
 
@@ -152,7 +165,17 @@ class SqliteAuditStore:
         self._submit(Purge(normalize_ts(before), actor, future))
         return future.result()
 
-    def _submit(self, job: Append | Purge) -> None:
+    @property
+    def checkpointer(self) -> checkpoints.Checkpointer | None:
+        return self._checkpointer
+
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """Sign the head now if it moved since the last checkpoint; None when it did not."""
+        future: Future[checkpoints.Checkpoint | None] = Future()
+        self._submit(CheckpointNow(future))
+        return future.result()
+
+    def _submit(self, job: Job) -> None:
         with self._state_lock:
             if not self._open or self._closed:
                 state = "closed" if self._closed else "not open"
@@ -279,6 +302,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA secure_delete = ON")  # purged rows are overwritten, not left in free pages
     conn.executescript(_SCHEMA.format(genesis=GENESIS_HASH, version=SCHEMA_VERSION))
+    conn.executescript(checkpoints.SCHEMA)
     (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if version != SCHEMA_VERSION:
         raise StockadeError(

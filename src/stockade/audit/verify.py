@@ -15,8 +15,12 @@ What it catches, naming the first bad seq:
   announced.
 
 What no chain can catch on its own: events cut from the end, or the whole log
-rewritten with fresh hashes. Comparing :class:`ChainHead` with a copy kept
-elsewhere does.
+rewritten with fresh hashes. Given the identity's public keys (``keys``), the signed
+checkpoints catch both (:mod:`stockade.audit.signed`), up to the newest checkpoint;
+given a kept ``anchor``, nothing before it can change unnoticed, whoever holds the key.
+
+The report names the first seq that cannot be trusted and the check that failed
+(``chain`` for the hash chain itself).
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ from typing import Any
 from urllib.parse import quote
 
 from stockade.audit.chain import GENESIS_HASH, event_hash_raw
+from stockade.audit.checkpoints import Checkpoint
 from stockade.audit.events import PURGED_KIND, ChainHead
+from stockade.audit.signed import Chain, Coverage, Finding, check_anchor, check_checkpoints
 from stockade.errors import StockadeError
+from stockade.identity.keys import PublicKey
+from stockade.identity.store import KeyRing
 
 PROGRESS_EVERY = 50_000
 _FETCH = 10_000
@@ -46,6 +54,9 @@ class VerifyReport:
     first_bad_seq: int | None
     problem: str | None
     head: ChainHead
+    check: str | None = None
+    checkpoints: Coverage | None = None  # None: no keys were given, signatures not checked
+    anchor: Checkpoint | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The API v1 ``VerifyReport`` object."""
@@ -53,8 +64,11 @@ class VerifyReport:
             "ok": self.ok,
             "checked": self.checked,
             "first_bad_seq": self.first_bad_seq,
+            "check": self.check,
             "problem": self.problem,
             "head": self.head.to_json(),
+            "checkpoints": None if self.checkpoints is None else self.checkpoints.to_json(),
+            "anchor": None if self.anchor is None else self.anchor.to_json(),
         }
 
 
@@ -66,14 +80,28 @@ class _Bad(Exception):
         self.seq, self.problem, self.checked = seq, problem, checked
 
 
-def verify_database(
-    path: Path, *, progress: Callable[[int, int], None] | None = None
-) -> VerifyReport:
-    """Verify the chain in ``path``; ``progress(checked, total)`` is called every ~50k events."""
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """The log opened read-only (``mode=ro``: nothing here can repair or extend it)."""
     if not path.is_file():
         raise StockadeError(f"no audit log at {path}", "the daemon creates it when it starts")
     conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
     conn.isolation_level = None
+    return conn
+
+
+def verify_database(
+    path: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    keys: KeyRing | None = None,
+    anchor: tuple[Checkpoint, PublicKey] | None = None,
+) -> VerifyReport:
+    """Verify the chain in ``path``; ``progress(checked, total)`` is called every ~50k events.
+
+    With ``keys`` the checkpoints are checked too; with ``anchor`` (a parsed
+    :func:`~stockade.audit.checkpoints.parse_anchor`) the log must still hold its event.
+    """
+    conn = open_readonly(path)
     conn.text_factory = bytes
     try:
         conn.execute("BEGIN")  # one snapshot for meta, head and every row
@@ -89,14 +117,26 @@ def verify_database(
             else ChainHead(top[0], top[1].decode(errors="backslashreplace"))
         )
         total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        checked = 0
+        found: list[Finding] = []
         try:
             checked = _scan(conn, base_seq, base_hash, total, progress)
         except _Bad as bad:
-            return VerifyReport(False, bad.checked, bad.seq, bad.problem, head)
-        return VerifyReport(True, checked, None, None, head)
+            checked = bad.checked
+            found.append(Finding(bad.seq, "chain", bad.problem))
+        chain = Chain(base_seq, base_hash.decode(errors="backslashreplace"), head)
+        coverage = None
+        if keys is not None:
+            coverage, signed = check_checkpoints(conn, chain, keys)
+            found.extend(signed)
+        if anchor is not None:
+            found.extend(check_anchor(conn, chain, keys, anchor))
     finally:
         conn.close()
+    kept = None if anchor is None else anchor[0]
+    if not found:
+        return VerifyReport(True, checked, None, None, head, None, coverage, kept)
+    first = min(found, key=lambda finding: finding.seq)  # stable: the chain's wins a tie
+    return VerifyReport(False, checked, first.seq, first.problem, head, first.check, coverage, kept)
 
 
 def _scan(

@@ -15,6 +15,10 @@ last one): time order is seq order, so a time range is a seq range and a purge a
 returned, on this thread and in seq order, before any appender is answered; it must be
 quick and thread-safe. An event appended outside any request (``daemon.started``, a
 purge's ``audit.purged``) is reported like the others.
+
+With a :class:`~stockade.audit.checkpoints.Checkpointer`, the thread also signs the
+head when a checkpoint falls due: after a batch's callers were answered, when it has
+waited long enough with nothing to do, on request, and once more when it stops.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from stockade.audit.chain import event_hash
+from stockade.audit.checkpoints import Checkpoint, Checkpointer, insert, newest_seq
 from stockade.audit.events import (
     PURGED_KIND,
     AuditEvent,
@@ -80,6 +85,16 @@ class Purge:
     future: Future[PurgeResult]
 
 
+@dataclass(slots=True)
+class CheckpointNow:
+    """Sign the head now if it moved since the last checkpoint (else the result is None)."""
+
+    future: Future[Checkpoint | None]
+
+
+Job = Append | Purge | CheckpointNow
+
+
 @dataclass(frozen=True, slots=True)
 class _Chained:
     rows: list[Row]
@@ -105,6 +120,7 @@ class AuditWriter:
         clock: Callable[[], datetime],
         max_batch: int,
         on_stored: OnStored | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._transaction = transaction
         self._on_stored = on_stored
@@ -114,8 +130,11 @@ class AuditWriter:
         self._redactor = redactor
         self._clock = clock
         self._max_batch = max_batch
-        self._jobs: queue.SimpleQueue[Append | Purge | object] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         self._head_lock = threading.Lock()
+        self._checkpointer = checkpointer
+        if checkpointer is not None:
+            checkpointer.resume(transaction(newest_seq))
         self._thread = threading.Thread(target=self._run, name="stockade-audit", daemon=True)
         self._thread.start()
 
@@ -125,7 +144,11 @@ class AuditWriter:
         with self._head_lock:
             return self._head
 
-    def submit(self, job: Append | Purge) -> None:
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        return self._checkpointer
+
+    def submit(self, job: Job) -> None:
         """Queue ``job``; its future is settled once it is committed or has failed."""
         self._jobs.put(job)
 
@@ -137,25 +160,31 @@ class AuditWriter:
     def _run(self) -> None:
         """The writer thread: drain the queue in batches until the stop marker."""
         while True:
-            batch = [self._jobs.get()]
+            try:
+                batch = [self._jobs.get(timeout=self._idle_s())]
+            except queue.Empty:  # idle long enough for a checkpoint to fall due
+                self._checkpoint_if(due=True)
+                continue
             while len(batch) < self._max_batch:
                 try:
                     batch.append(self._jobs.get_nowait())
                 except queue.Empty:
                     break
             try:
-                if not self._process(batch):
-                    return
+                running = self._process(batch)
             except Exception as exc:  # a bug: fail every caller rather than leave one hanging
                 _settle([(job, exc) for job in batch if isinstance(job, Append)])
                 for job in batch:
-                    if isinstance(job, Purge) and not job.future.done():
+                    if isinstance(job, Purge | CheckpointNow) and not job.future.done():
                         job.future.set_exception(exc)
-                if any(job is _STOP for job in batch):
-                    return
+                running = not any(job is _STOP for job in batch)
+            if not running:  # the last checkpoint covers everything, daemon.stopped included
+                self._checkpoint_if(due=False)
+                return
+            self._checkpoint_if(due=True)
 
-    def _process(self, batch: list[Append | Purge | object]) -> bool:
-        """Commit runs of appends, purges in between; False once the stop marker is seen."""
+    def _process(self, batch: list[Job | object]) -> bool:
+        """Commit runs of appends, other jobs in between; False once the stop marker is seen."""
         appends: list[Append] = []
         for job in batch:
             if isinstance(job, Append):
@@ -163,11 +192,43 @@ class AuditWriter:
                 continue
             self._commit_appends(appends)
             appends = []
-            if not isinstance(job, Purge):
+            if isinstance(job, Purge):
+                self._purge(job)
+            elif isinstance(job, CheckpointNow):
+                job.future.set_result(self._checkpoint_if(due=False, raising=True))
+            else:
                 return False
-            self._purge(job)
         self._commit_appends(appends)
         return True
+
+    def _idle_s(self) -> float | None:
+        """How long to wait for work before a checkpoint is due (None: no limit)."""
+        if self._checkpointer is None:
+            return None
+        return self._checkpointer.wait_s(self.head)
+
+    def _checkpoint_if(self, *, due: bool, raising: bool = False) -> Checkpoint | None:
+        """Sign and store the head when it moved (and, with ``due``, when one is due).
+
+        A failure is logged and the writer goes on: the events are durable, only their
+        signature is missing, and the next checkpoint will cover them.
+        """
+        checkpointer, head = self._checkpointer, self.head
+        if checkpointer is None or not (
+            checkpointer.due(head) if due else checkpointer.moved(head)
+        ):
+            return None
+        try:
+            checkpoint = checkpointer.sign(head, format_ts(self._clock()))
+            self._transaction(lambda conn: insert(conn, checkpoint))
+        except Exception as exc:
+            if raising:
+                raise
+            logger.error("could not store an audit checkpoint at seq %d: %r", head.seq, exc)
+            checkpointer.failed()
+            return None
+        checkpointer.signed(checkpoint)
+        return checkpoint
 
     def _chain(self, jobs: list[Append], head: ChainHead) -> _Chained:
         """Seq, time and hashes for each event; a payload that cannot be stored fails alone."""

@@ -1,11 +1,13 @@
-"""The audit log from the command line: ``tail``, ``show``, ``export``, ``verify``, ``purge``.
+"""The audit log from the command line: ``tail``, ``show``, ``export``, ``verify``, ``anchor``,
+``purge``.
 
 Reading goes through the daemon, which owns the database. ``tail -f`` follows the
 daemon's event stream (``GET /api/v1/events``) and outlives a daemon restart: it
-reconnects and resumes after the last seq it printed. ``verify`` is the exception:
-it reads the SQLite file directly, so a chain can be checked with the daemon stopped
-(or after it was compromised). ``purge`` is destructive, so the command refuses
-without ``--yes`` and only then sends ``confirm: true``; the daemon checks it again.
+reconnects and resumes after the last seq it printed. ``verify`` and ``anchor`` are
+the exceptions: they read the SQLite file (and the identity's public keys) directly, so
+a log can be checked with the daemon stopped (or after it was compromised). ``purge`` is
+destructive, so the command refuses without ``--yes`` and only then sends
+``confirm: true``; the daemon checks it again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from stockade.errors import AuditIntegrityError, StockadeError
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from stockade.audit.checkpoints import Checkpoint
     from stockade.client import Client
+    from stockade.identity import PublicKey
 
 PAGE = 1000
 
@@ -140,17 +144,31 @@ def export(
 
 
 @app.command()
-def verify(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
-    """Check the whole hash chain, reading the database directly (no daemon needed).
+def verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="An anchor saved by `stockade audit anchor --json`: nothing before it changed.",
+            dir_okay=False,
+        ),
+    ] = None,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Check the hash chain and the signed checkpoints, reading the files directly.
 
-    Exit 0 when it verifies, 6 when it does not.
+    No daemon is needed. Exit 0 when everything verifies, 6 when anything does not.
     """
     from stockade.audit import verify_database
+    from stockade.identity import IdentityFiles
 
-    path = state(ctx).home.audit_path
-
+    home = state(ctx).home
+    path = home.audit_path
+    kept = None if anchor is None else _read_anchor(anchor)
+    keys = IdentityFiles(home).keyring()
     with output.progress_bar("verifying", enabled=not json_out) as progress:
-        report = verify_database(path, progress=progress)
+        report = verify_database(path, progress=progress, keys=keys, anchor=kept)
     summary = report.to_json()
     if json_out:
         output.emit_json(summary)
@@ -159,7 +177,8 @@ def verify(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
         return
     if not report.ok:
         raise AuditIntegrityError(
-            f"audit chain broken at seq {report.first_bad_seq}: {report.problem}",
+            f"audit log does not verify at seq {report.first_bad_seq} ({report.check}): "
+            f"{report.problem}",
             "events from that seq on cannot be trusted; keep a copy of "
             f"{path} for investigation before the daemon writes more",
         )
@@ -168,6 +187,46 @@ def verify(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
         f"audit log OK: {report.checked} events verified; "
         f"head #{head.get('seq')} {str(head.get('hash'))[:16]}"
     )
+    coverage = report.checkpoints
+    if coverage is not None and coverage.newest_seq is not None:
+        typer.echo(
+            f"{coverage.checked} signed checkpoints verified; the newest covers #"
+            f"{coverage.newest_seq} ({coverage.unsigned_tail} events after it not yet signed)"
+        )
+    elif keys.current is None:
+        output.note("no identity yet: checkpoints are signed once the daemon has started")
+    if kept is not None:
+        typer.echo(f"anchor #{kept[0].seq} ({kept[0].ts}) holds: nothing before it changed")
+
+
+@app.command()
+def anchor(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
+    """Print the newest signed checkpoint as an anchor to keep somewhere else.
+
+    Verify against it later with `stockade audit verify --anchor FILE`. While the daemon
+    runs, the newest checkpoint may trail the head by up to [audit] checkpoint_every_events
+    events or checkpoint_every_s seconds.
+    """
+    from stockade.audit.anchors import newest_anchor
+
+    kept = newest_anchor(state(ctx).home)
+    if json_out:
+        output.emit_json(kept)
+        return
+    output.key_values(
+        [(key, str(kept[key])) for key in ("seq", "hash", "ts", "fingerprint", "public_key")]
+    )
+    output.note("keep it elsewhere: stockade audit anchor --json > FILE")
+
+
+def _read_anchor(path: Path) -> tuple[Checkpoint, PublicKey]:
+    """A kept anchor file, parsed; a bad file is a usage error (exit 2)."""
+    from stockade.audit.checkpoints import parse_anchor
+
+    try:
+        return parse_anchor(json.loads(path.read_bytes()))
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"{path}: {exc}", param_hint="--anchor") from None
 
 
 @app.command()

@@ -80,6 +80,29 @@ def check_daemon(home: Home) -> Check:
     return Check("daemon.running", "ok", f"running (pid {health.get('pid')})")
 
 
+def check_identity(home: Home) -> Check:
+    """The signing key: present, private to you, and matching its public file."""
+    from stockade.identity import IdentityFiles
+
+    files = IdentityFiles(home)
+    if not os.path.lexists(files.private_path):
+        return Check("identity.key", "warn", "no identity key yet", "`stockade serve` creates one")
+    try:
+        key = files.load_signing_key()
+        ring = files.keyring()
+    except StockadeError as exc:
+        return Check("identity.key", "fail", exc.message, exc.hint)
+    if ring.current is None or ring.current.fingerprint != key.fingerprint:
+        return Check(
+            "identity.key",
+            "fail",
+            f"{files.public_path} does not match the private key",
+            "restart the daemon: it rewrites the public file from the key",
+        )
+    retired = f", {len(ring.retired)} retired" if ring.retired else ""
+    return Check("identity.key", "ok", f"{key.fingerprint} (private to you{retired})")
+
+
 def check_audit(home: Home) -> Check:
     path = home.audit_path
     if not path.exists():
@@ -87,17 +110,23 @@ def check_audit(home: Home) -> Check:
     import sqlite3
 
     from stockade.audit import verify_database
+    from stockade.identity import IdentityFiles
 
     try:
-        report = verify_database(path)
+        report = verify_database(path, keys=IdentityFiles(home).keyring())
     except (StockadeError, OSError, sqlite3.Error) as exc:  # damaged: report, do not crash
         return Check("audit.verify", "fail", f"cannot verify {path}: {exc}", None)
     if report.ok:
-        return Check("audit.verify", "ok", f"{report.checked} events, hash chain intact")
+        signed = report.checkpoints.checked if report.checkpoints else 0
+        return Check(
+            "audit.verify",
+            "ok",
+            f"{report.checked} events, hash chain intact, {signed} signed checkpoints verify",
+        )
     return Check(
         "audit.verify",
         "fail",
-        f"hash chain broken at seq {report.first_bad_seq}: {report.problem}",
+        f"{report.check} fails at seq {report.first_bad_seq}: {report.problem}",
         "stockade audit verify; keep a copy of the database for investigation",
     )
 
@@ -107,6 +136,7 @@ CHECKS: tuple[Callable[[Home], Check], ...] = (
     check_home_perms,
     check_config,
     check_daemon,
+    check_identity,
     check_audit,
 )
 

@@ -26,6 +26,7 @@ from stockade.cli import (
     config,
     doctor,
     gateway,
+    identity,
     install,
     output,
     rules,
@@ -107,6 +108,7 @@ def version(json_out: output.JsonFlag = False) -> None:
 serve.register(app)
 check.register(app)
 audit.register(app)
+identity.register(app)
 approvals.register(app)
 rules.register(app)
 sessions.register(app)

@@ -126,6 +126,21 @@ class AuditSettings(_Strict):
         default_factory=list,
         description="Extra regexes whose matches are redacted (applied at daemon start).",
     )
+    checkpoint_every_events: int = Field(
+        1000,
+        ge=1,
+        le=10_000_000,
+        description=(
+            "Sign the audit chain head after this many events (applied at daemon start). "
+            "Events after the newest checkpoint can be cut or rebuilt unnoticed until the next."
+        ),
+    )
+    checkpoint_every_s: float = Field(
+        60.0,
+        ge=1,
+        le=86_400,
+        description="Sign the head this many seconds after the last checkpoint if it moved since.",
+    )
 
     @field_validator("redact_patterns")
     @classmethod

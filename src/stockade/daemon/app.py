@@ -41,9 +41,11 @@ from stockade.daemon.problems import (
     on_api_problem,
     on_http_exception,
 )
+from stockade.daemon.rotation import rotate_in_daemon
 from stockade.daemon.schemas import (
     MAX_SEQ,
     ApprovalsQuery,
+    ConfirmBody,
     DecideBody,
     EmptyBody,
     EventsQuery,
@@ -61,6 +63,7 @@ from stockade.daemon.schemas import (
 from stockade.decision import Zone
 from stockade.errors import ConfigError
 from stockade.home import Home
+from stockade.identity import IdentityFiles
 from stockade.policy.actions import ALL_ACTIONS, GROUPS, HARNESSES
 
 API_VERSION = "1"
@@ -76,6 +79,8 @@ FEATURES = (
     "learned-rules",
     "tool-results",
     "sessions",
+    "identity",
+    "checkpoints",
 )
 # Sent by the CLI and the control UI, so the audit log can say who answered.
 CLIENT_HEADER = "stockade-client"
@@ -261,8 +266,23 @@ class Api:
 
     async def verify(self, request: Request) -> JSONResponse:
         parse_body(EmptyBody, await self._body(request), empty_ok=True)
-        report = await asyncio.to_thread(verify_database, self.ctx.home.audit_path)
-        return JSONResponse(report.to_json())
+        keys = IdentityFiles(self.ctx.home).keyring()
+        verify = functools.partial(verify_database, self.ctx.home.audit_path, keys=keys)
+        return JSONResponse((await asyncio.to_thread(verify)).to_json())
+
+    async def identity(self, request: Request) -> JSONResponse:
+        return JSONResponse(IdentityFiles(self.ctx.home).keyring().to_json())
+
+    async def rotate_identity(self, request: Request) -> JSONResponse:
+        if not parse_body(ConfirmBody, await self._body(request)).confirm:
+            raise ApiProblem(
+                400,
+                "confirmation_required",
+                "rotating the identity key cannot be undone",
+                'send "confirm": true to rotate',
+            )
+        rotation = await rotate_in_daemon(self.ctx.home, self.store, _resolver(request))
+        return JSONResponse(rotation.to_json())
 
     async def purge(self, request: Request) -> JSONResponse:
         body = parse_body(PurgeBody, await self._body(request))
@@ -402,6 +422,8 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/audit/head", api.head, methods=["GET"]),
         Route(f"{v1}/audit/verify", api.verify, methods=["POST"]),
         Route(f"{v1}/audit/purge", api.purge, methods=["POST"]),
+        Route(f"{v1}/identity", api.identity, methods=["GET"]),
+        Route(f"{v1}/identity/rotate", api.rotate_identity, methods=["POST"]),
         *extra_routes,
     ]
     return Starlette(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import functools
 import logging
 import os
@@ -52,9 +51,11 @@ from stockade.daemon.gateway.tls import TlsFiles
 from stockade.daemon.limits import Limits
 from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
+from stockade.daemon.rotation import checkpointer, now
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
 from stockade.home import Home, atomic_write
+from stockade.identity import IdentityFiles, SigningKey
 from stockade.redact import Redactor
 from stockade.service import DecisionService
 
@@ -91,24 +92,22 @@ def serve(
         _clear_socket(home)
         service = DecisionService.load(home)
         plan = plan_gateway(load_settings(home)[0].gateway, http)
-        uvloop.run(_run(home, service, plan, limits or Limits(), log_level))
+        key = IdentityFiles(home).load_or_create(now())  # refuses a key others can read
+        uvloop.run(_run(home, service, plan, limits or Limits(), log_level, key))
     return 0
 
 
 @contextlib.contextmanager
 def exclusive(home: Home) -> Iterator[None]:
     """Hold ``daemon.lock``: no daemon runs on ``home`` (or starts) until it is released."""
-    lock_path = home.root / "daemon.lock"
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(lock_path, flags, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DaemonAlreadyRunning(
-                f"another Stockade daemon (pid {_running_pid(home)}) runs on {home.root}",
-                _STOP_HINT,
-            ) from None
+        fd = home.lock_exclusive()
+    except BlockingIOError:
+        raise DaemonAlreadyRunning(
+            f"another Stockade daemon (pid {_running_pid(home)}) runs on {home.root}",
+            _STOP_HINT,
+        ) from None
+    try:
         yield
     finally:
         os.close(fd)
@@ -160,11 +159,19 @@ class _Server(uvicorn.Server):
 
 
 async def _run(
-    home: Home, service: DecisionService, plan: GatewayPlan | None, limits: Limits, log_level: str
+    home: Home,
+    service: DecisionService,
+    plan: GatewayPlan | None,
+    limits: Limits,
+    log_level: str,
+    key: SigningKey,
 ) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
     events = EventHub()
-    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact, on_stored=events.notify)
+    signer = checkpointer(key, service.audit_settings)  # signs the head now and then, and last
+    store = SqliteAuditStore(
+        home.audit_path, redactor=redactor.redact, on_stored=events.notify, checkpointer=signer
+    )
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
@@ -176,7 +183,12 @@ async def _run(
     pid = os.getpid()
     reason = "startup failed"
     try:
-        started = {"pid": pid, "version": __version__, "config_hash": service.config_hash}
+        started = {
+            "pid": pid,
+            "version": __version__,
+            "config_hash": service.config_hash,
+            "identity": key.fingerprint,
+        }
         await store.append(AuditEvent("daemon.started", "daemon", None, started))
         sock = bind_unix_socket(home.socket_path)
         inode = os.lstat(home.socket_path).st_ino

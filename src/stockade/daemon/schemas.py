@@ -172,6 +172,12 @@ class PurgeBody(_Body):
     confirm: bool = False
 
 
+class ConfirmBody(_Body):
+    """``POST /identity/rotate``: cannot be undone, so ``confirm`` must be spelled out."""
+
+    confirm: bool = False
+
+
 class EmptyBody(_Body):
     """Control routes (``/reload``, ``/shutdown``, ``/audit/verify``) take ``{}`` or nothing."""
 
