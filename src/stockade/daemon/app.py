@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stockade import __version__
 from stockade.audit import verify_database
 from stockade.daemon.limits import Limits, read_body
+from stockade.daemon.openapi import openapi_document
 from stockade.daemon.pipeline import Pipeline
 from stockade.daemon.problems import (
     INTERNAL,
@@ -114,6 +115,9 @@ class Api:
                 "limits": {"max_body_bytes": self.ctx.limits.max_body_bytes},
             }
         )
+
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document())
 
     async def decide(self, request: Request) -> JSONResponse:
         body = parse_body(DecideBody, await self._body(request))
@@ -302,6 +306,7 @@ def create_app(ctx: DaemonContext) -> Starlette:
         Route(f"{v1}/health", api.health, methods=["GET"]),
         Route(f"{v1}/version", api.version, methods=["GET"]),
         Route(f"{v1}/capabilities", api.capabilities, methods=["GET"]),
+        Route(f"{v1}/openapi.json", api.openapi, methods=["GET"]),
         Route(f"{v1}/decide", api.decide, methods=["POST"]),
         Route(f"{v1}/check", api.check, methods=["POST"]),
         Route(f"{v1}/tool-results", api.tool_result, methods=["POST"]),

@@ -27,6 +27,7 @@ MAX_PROMPT_CHARS = 256 * 1024
 MAX_OUTPUT_CHARS = 512 * 1024
 MAX_HOLD_S = 3600.0
 MAX_NOTE_CHARS = 500
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer: no audit seq is beyond it
 
 
 def _known_harness(value: str) -> str:
@@ -41,9 +42,16 @@ def _absolute_path(value: str) -> str:
     return value
 
 
-Harness = Annotated[str, AfterValidator(_known_harness)]
+# The JSON schema extras say what the validators enforce (docs/openapi.json is generated).
+Harness = Annotated[
+    str, AfterValidator(_known_harness), Field(json_schema_extra={"enum": list(HARNESSES)})
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_absolute_path)]
+AbsolutePath = Annotated[
+    str,
+    Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^/[^\\x00]*$"}),
+    AfterValidator(_absolute_path),
+]
 
 
 class _Body(BaseModel):
@@ -148,7 +156,7 @@ class EventsQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=MAX_SEQ)
     limit: int = Field(default=100, ge=1, le=1000)
     kind: Name | None = None
     session: Name | None = None
