@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from starlette.routing import Route
 
 from stockade.audit import SqliteAuditStore
 from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.limits import Limits
-from stockade.daemon.openapi import OPERATIONS, openapi_document, route_key
+from stockade.daemon.openapi import EXAMPLES, OPERATIONS, openapi_document, route_key
 from stockade.daemon.pipeline import Pipeline
 from stockade.home import Home
 from stockade.service import DecisionService
@@ -84,6 +85,11 @@ def test_body_and_query_schemas_are_those_that_validate_requests() -> None:
     purge = document["paths"]["/api/v1/audit/purge"]["post"]["requestBody"]
     verify = document["paths"]["/api/v1/audit/verify"]["post"]["requestBody"]
     assert purge["required"] is True and verify["required"] is False
+
+
+@pytest.mark.parametrize("model", sorted(EXAMPLES, key=lambda model: model.__name__))
+def test_every_example_is_a_valid_request(model: type[BaseModel]) -> None:
+    model.model_validate_json(json.dumps(EXAMPLES[model]))
 
 
 def _refs(node: object) -> Iterator[str]:

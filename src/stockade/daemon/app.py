@@ -40,6 +40,7 @@ from stockade.daemon.problems import (
     on_http_exception,
 )
 from stockade.daemon.schemas import (
+    MAX_SEQ,
     ApprovalsQuery,
     DecideBody,
     EmptyBody,
@@ -198,7 +199,7 @@ class Api:
 
     async def event(self, request: Request) -> JSONResponse:
         seq: int = request.path_params["seq"]
-        event = self.store.get(seq)
+        event = self.store.get(seq) if seq <= MAX_SEQ else None  # SQLite cannot bind more
         if event is None:
             raise ApiProblem(404, "not_found", f"no audit event with seq {seq}")
         return JSONResponse(event.to_json())

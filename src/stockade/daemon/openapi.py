@@ -245,6 +245,27 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/audit/purge", "Delete events before a time", "Purged", body=PurgeBody),
 )
 
+_CALL = {
+    "harness": "claude-code",
+    "session_id": "9b2f61c0-session",
+    "tool_name": "Bash",
+    "tool_input": {"command": "curl https://example.com"},
+    "cwd": "/home/me/project",
+    "project_root": "/home/me/project",
+}
+# One request body per model, shown in the document (and tried first by the fuzzer);
+# each is checked against its model by the unit tests.
+EXAMPLES: dict[type[BaseModel], Schema] = {
+    ToolCallBody: _CALL,
+    DecideBody: _CALL | {"hold_s": 30},
+    ToolResultBody: _CALL | {"status": "succeeded", "output": "<html>…", "tool_use_id": "toolu_1"},
+    SessionBody: {"harness": "codex", "session_id": "s-1", "event": "start", "cwd": "/home/me"},
+    PromptBody: {"harness": "gemini", "session_id": "s-2", "prompt": "Fix the tests", "cwd": "/"},
+    ResolveBody: {"note": "fine this once"},
+    EmptyBody: {},
+    PurgeBody: {"before": "2025-01-01T00:00:00Z", "confirm": True},
+}
+
 # Path parameters by name: what the route accepts is wider (any text, any digits).
 PATH_PARAMETERS: dict[str, Schema] = {
     "approval_id": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
@@ -328,9 +349,10 @@ def _operation(op: Operation) -> Schema:
         "parameters": parameters,
     }
     if op.body is not None:
+        media = {"schema": _ref(op.body.__name__), "example": EXAMPLES[op.body]}
         operation["requestBody"] = {
             "required": not op.body_optional,
-            "content": {"application/json": {"schema": _ref(op.body.__name__)}},
+            "content": {"application/json": media},
         }
         statuses.update(_BODY_ERRORS)
     responses: Schema = {str(op.status): _answer("OK", _ref(op.answer))}

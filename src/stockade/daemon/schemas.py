@@ -8,12 +8,14 @@ never the value: a rejected ``tool_input`` may well hold a secret.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -28,6 +30,8 @@ MAX_OUTPUT_CHARS = 512 * 1024
 MAX_HOLD_S = 3600.0
 MAX_NOTE_CHARS = 500
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer: no audit seq is beyond it
+# pydantic alone also reads "1700000000" or "0.5" as a time: a typo must not pick a purge's cutoff.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
 
 
 def _known_harness(value: str) -> str:
@@ -42,6 +46,12 @@ def _absolute_path(value: str) -> str:
     return value
 
 
+def _rfc3339(value: object) -> object:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time such as 2025-01-31T12:00:00Z")
+    return value
+
+
 # The JSON schema extras say what the validators enforce (docs/openapi.json is generated).
 Harness = Annotated[
     str, AfterValidator(_known_harness), Field(json_schema_extra={"enum": list(HARNESSES)})
@@ -52,6 +62,8 @@ AbsolutePath = Annotated[
     Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^/[^\\x00]*$"}),
     AfterValidator(_absolute_path),
 ]
+# Lax once the text is known to be RFC 3339: strict mode would refuse a string after the check.
+Time = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339)]
 
 
 class _Body(BaseModel):
@@ -143,7 +155,7 @@ class PromptBody(_Body):
 class PurgeBody(_Body):
     """``POST /audit/purge``: destructive, so ``confirm`` must be spelled out."""
 
-    before: AwareDatetime
+    before: Time
     confirm: bool = False
 
 
@@ -160,8 +172,8 @@ class EventsQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=1000)
     kind: Name | None = None
     session: Name | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Time | None = None
+    until: Time | None = None
     order: Literal["asc", "desc"] = "asc"
 
 
