@@ -52,7 +52,7 @@ from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 
 from stockade.client import Client
-from stockade.daemon.openapi import OPERATIONS, Operation, openapi_document, route_key
+from stockade.daemon.openapi import EXAMPLES, OPERATIONS, Operation, openapi_document, route_key
 from stockade.errors import StockadeError
 from stockade.home import Home, atomic_write
 
@@ -149,9 +149,11 @@ def test_the_daemon_serves_the_document(fuzzed_daemon: DaemonProcess) -> None:
 
 def _malformed(case: schemathesis.Case, sent: requests.PreparedRequest) -> str | None:
     """Why ``sent`` does not validate against the document, or None when it does."""
-    op = OPERATIONS_BY_ROUTE[(case.method.upper(), case.operation.path)]
+    op = OPERATIONS_BY_ROUTE.get((case.method.upper(), case.operation.path))
+    if op is None:
+        return f"{case.method} is not an operation of {case.operation.path}"
     version = sent.headers.get("Stockade-API-Version")
-    if version is not None and version != "1":
+    if version is not None and version.strip() != "1":  # HTTP strips surrounding blanks
         return "Stockade-API-Version is not 1"
     document = openapi_document()
     if op.query is not None:
@@ -165,7 +167,7 @@ def _malformed(case: schemathesis.Case, sent: requests.PreparedRequest) -> str |
     raw = sent.body or b""
     if not raw:
         return None if op.body_optional else "no body"
-    if sent.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+    if sent.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
         return "not application/json"
     try:
         body = json.loads(raw, parse_constant=_no_constant)
@@ -195,6 +197,17 @@ def no_allow_for_a_malformed_request(
     return True
 
 
+def malformed_requests_are_refused(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Stricter than ``negative_data_rejection``, which lets an unknown field pass: the
+    daemon must refuse those too (a misspelled ``project_rot`` must not be ignored)."""
+    why = _malformed(case, response.request)
+    if why is not None:
+        assert 400 <= response.status_code < 500, f"a malformed request was accepted ({why})"
+    return True
+
+
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -202,7 +215,42 @@ CHECKS = [
     content_type_conformance,
     negative_data_rejection,
     no_allow_for_a_malformed_request,
+    malformed_requests_are_refused,
 ]
+
+
+BODIES = [op for op in OPERATIONS if op.body is not None and op.route != SHUTDOWN[1]]
+CALLS = [op for op in BODIES if op.body is not None and "tool_input" in op.body.model_fields]
+
+
+def _send(session: requests.Session, op: Operation, body: bytes) -> requests.Response:
+    path = op.route.replace("{approval_id}", "0badc0de")
+    headers = {"Content-Type": "application/json"}
+    return session.request(op.method, BASE_URL + path, data=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("op", BODIES, ids=lambda op: op.path)
+def test_an_unknown_field_is_refused(session: requests.Session, op: Operation) -> None:
+    """What the fuzzer does not try: a valid body plus a misspelled field."""
+    assert op.body is not None
+    body = EXAMPLES[op.body] | {"project_rot": "/"}
+    answer = _send(session, op, json.dumps(body).encode())
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["project_rot"]
+
+
+@pytest.mark.parametrize("op", CALLS, ids=lambda op: op.path)
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-1e999"])
+def test_a_number_json_cannot_hold_is_refused(
+    session: requests.Session, op: Operation, number: str
+) -> None:
+    """The JSON reader takes NaN, and 1e999 as infinity, anywhere in ``tool_input``; the
+    audit log cannot store either, so such a call is refused up front (not a 500)."""
+    assert op.body is not None
+    body = json.dumps(EXAMPLES[op.body] | {"tool_input": {"n": [0.5]}})
+    answer = _send(session, op, body.replace("0.5", number).encode())
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["tool_input"]
 
 
 @schema.parametrize()

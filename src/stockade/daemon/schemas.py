@@ -8,6 +8,7 @@ never the value: a rejected ``tool_input`` may well hold a secret.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -62,6 +63,17 @@ AbsolutePath = Annotated[
     Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^/[^\\x00]*$"}),
     AfterValidator(_absolute_path),
 ]
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    # The JSON reader takes NaN and Infinity (and reads 1e999 as infinity); the audit log
+    # stores canonical JSON, which has neither: refuse them here, not with a 500 later.
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError("numbers must be finite: NaN and Infinity are not JSON") from None
+    return value
+
+
+ToolInput = Annotated[dict[str, Any], AfterValidator(_storable)]
 # Lax once the text is known to be RFC 3339: strict mode would refuse a string after the check.
 Time = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339)]
 
@@ -76,7 +88,7 @@ class ToolCallBody(_Body):
     harness: Harness
     session_id: Name
     tool_name: Name
-    tool_input: dict[str, Any]
+    tool_input: ToolInput
     cwd: AbsolutePath
     project_root: AbsolutePath | None = None
     agent: Name | None = None
