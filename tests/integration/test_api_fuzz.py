@@ -35,11 +35,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema_rs
 import pytest
-import requests  # type: ignore[import-untyped]
+import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter  # type: ignore[import-untyped]
+from requests.adapters import HTTPAdapter
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -61,6 +61,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MAX_EXAMPLES = 30
 BASE_URL = "http://stockade"  # the host is never resolved: every connection is the socket
 SHUTDOWN = ("POST", "/api/v1/shutdown")
+Case = schemathesis.Case[Any]
 OPERATIONS_BY_ROUTE: dict[tuple[str, str], Operation] = {
     route_key(op.method, op.route): op for op in OPERATIONS
 }
@@ -78,7 +79,7 @@ class _UnixSocketConnection(HTTPConnection):
         return sock
 
 
-class UnixSocketAdapter(HTTPAdapter):  # type: ignore[misc]
+class UnixSocketAdapter(HTTPAdapter):
     """Sends every request of a ``requests`` session to one Unix socket."""
 
     def __init__(self, socket_path: Path) -> None:
@@ -147,17 +148,17 @@ def test_the_daemon_serves_the_document(fuzzed_daemon: DaemonProcess) -> None:
         assert client.request("GET", "/openapi.json") == openapi_document()
 
 
-def _malformed(case: schemathesis.Case, sent: requests.PreparedRequest) -> str | None:
+def _malformed(case: Case, sent: requests.PreparedRequest) -> str | None:
     """Why ``sent`` does not validate against the document, or None when it does."""
     op = OPERATIONS_BY_ROUTE.get((case.method.upper(), case.operation.path))
     if op is None:
         return f"{case.method} is not an operation of {case.operation.path}"
     version = sent.headers.get("Stockade-API-Version")
-    if version is not None and version.strip() != "1":  # HTTP strips surrounding blanks
+    if version is not None and str(version).strip() != "1":  # HTTP strips surrounding blanks
         return "Stockade-API-Version is not 1"
     document = openapi_document()
     if op.query is not None:
-        query = dict(parse_qsl(urlsplit(sent.url).query, keep_blank_values=True))
+        query = dict(parse_qsl(urlsplit(sent.url or "").query, keep_blank_values=True))
         try:
             op.query.model_validate(query)
         except ValidationError:
@@ -167,7 +168,9 @@ def _malformed(case: schemathesis.Case, sent: requests.PreparedRequest) -> str |
     raw = sent.body or b""
     if not raw:
         return None if op.body_optional else "no body"
-    if sent.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+    assert isinstance(raw, bytes | str), "schemathesis sends whole bodies"
+    media_type = str(sent.headers.get("Content-Type", "")).split(";")[0].strip().lower()
+    if media_type != "application/json":
         return "not application/json"
     try:
         body = json.loads(raw, parse_constant=_no_constant)
@@ -184,7 +187,7 @@ def _no_constant(name: str) -> Any:
 
 
 def no_allow_for_a_malformed_request(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Case
 ) -> bool | None:
     """An answer carrying ``"verdict": "allow"`` answers a request that validates."""
     try:
@@ -198,7 +201,7 @@ def no_allow_for_a_malformed_request(
 
 
 def malformed_requests_are_refused(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Case
 ) -> bool | None:
     """Stricter than ``negative_data_rejection``, which lets an unknown field pass: the
     daemon must refuse those too (a misspelled ``project_rot`` must not be ignored)."""
@@ -260,7 +263,7 @@ def test_a_number_json_cannot_hold_is_refused(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_fuzz(case: schemathesis.Case, session: requests.Session) -> None:
+def test_api_fuzz(case: Case, session: requests.Session) -> None:
     if (case.method.upper(), case.operation.path) == SHUTDOWN:
         prepared = requests.Request(**case.as_transport_kwargs(base_url=BASE_URL)).prepare()
         if _malformed(case, prepared) is None:

@@ -63,6 +63,8 @@ AbsolutePath = Annotated[
     Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^/[^\\x00]*$"}),
     AfterValidator(_absolute_path),
 ]
+
+
 def _storable(value: dict[str, Any]) -> dict[str, Any]:
     # The JSON reader takes NaN and Infinity (and reads 1e999 as infinity); the audit log
     # stores canonical JSON, which has neither: refuse them here, not with a 500 later.
