@@ -55,7 +55,14 @@ from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 
 from stockade.client import Client
-from stockade.daemon.openapi import EXAMPLES, OPERATIONS, Operation, openapi_document, route_key
+from stockade.daemon.openapi import (
+    EXAMPLES,
+    OPERATIONS,
+    PREFIX,
+    Operation,
+    openapi_document,
+    route_key,
+)
 from stockade.errors import StockadeError
 from stockade.home import Home, atomic_write
 
@@ -229,10 +236,28 @@ BODIES = [op for op in OPERATIONS if op.body is not None and op.route != SHUTDOW
 CALLS = [op for op in BODIES if op.body is not None and "tool_input" in op.body.model_fields]
 
 
-def _send(session: requests.Session, op: Operation, body: bytes) -> requests.Response:
-    path = op.route.replace("{approval_id}", "0badc0de")
+def _send(session: requests.Session, method: str, path: str, body: bytes) -> requests.Response:
+    path = path.replace("{approval_id}", "0badc0de")
     headers = {"Content-Type": "application/json"}
-    return session.request(op.method, BASE_URL + path, data=body, headers=headers, timeout=30)
+    return session.request(method, BASE_URL + path, data=body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/audit/events/9223372036854775808", b"", 404),
+        ("GET", "/audit/events?after=9223372036854775808", b"", 422),
+        ("GET", "/audit/events?until=0.5", b"", 422),
+        ("POST", "/audit/purge", b'{"before": "1700000000", "confirm": true}', 422),
+        ("POST", "/audit/purge", b'{"before": "2025-01-31", "confirm": true}', 422),
+    ],
+)
+def test_what_the_fuzzer_found_is_refused(
+    session: requests.Session, method: str, path: str, body: bytes, status: int
+) -> None:
+    """Regressions: a seq beyond SQLite's integers was a 500; a bare number was a time."""
+    answer = _send(session, method, PREFIX + path, body)
+    assert answer.status_code == status, answer.text
 
 
 @pytest.mark.parametrize("op", BODIES, ids=lambda op: op.path)
@@ -240,7 +265,7 @@ def test_an_unknown_field_is_refused(session: requests.Session, op: Operation) -
     """What the fuzzer does not try: a valid body plus a misspelled field."""
     assert op.body is not None
     body = EXAMPLES[op.body] | {"project_rot": "/"}
-    answer = _send(session, op, json.dumps(body).encode())
+    answer = _send(session, op.method, op.route, json.dumps(body).encode())
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["details"][0]["loc"] == ["project_rot"]
 
@@ -254,7 +279,7 @@ def test_a_number_json_cannot_hold_is_refused(
     audit log cannot store either, so such a call is refused up front (not a 500)."""
     assert op.body is not None
     body = json.dumps(EXAMPLES[op.body] | {"tool_input": {"n": [0.5]}})
-    answer = _send(session, op, body.replace("0.5", number).encode())
+    answer = _send(session, op.method, op.route, body.replace("0.5", number).encode())
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["details"][0]["loc"] == ["tool_input"]
 
