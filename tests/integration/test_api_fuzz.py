@@ -69,6 +69,8 @@ from stockade.home import Home, atomic_write
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MAX_EXAMPLES = 20
+REQUEST_TIMEOUT_S = 30.0
+STREAM_READ_S = 0.3
 BASE_URL = "http://stockade"  # the host is never resolved: every connection is the socket
 SHUTDOWN = ("POST", "/api/v1/shutdown")
 Case = schemathesis.Case[Any]
@@ -292,8 +294,13 @@ def test_a_number_json_cannot_hold_is_refused(
     suppress_health_check=list(HealthCheck),
 )
 def test_api_fuzz(case: Case, session: requests.Session) -> None:
-    if (case.method.upper(), case.operation.path) == SHUTDOWN:
+    route = (case.method.upper(), case.operation.path)
+    if route == SHUTDOWN:
         prepared = requests.Request(**case.as_transport_kwargs(base_url=BASE_URL)).prepare()
         if _malformed(case, prepared) is None:
             return  # a valid shutdown would stop the daemon under test
-    case.call_and_validate(session=session, base_url=BASE_URL, checks=CHECKS)
+    op = OPERATIONS_BY_ROUTE.get(route)
+    # A stream never ends: schemathesis reads it for this long, checking every event.
+    streams = op is not None and op.media_type == "text/event-stream"
+    timeout = STREAM_READ_S if streams else REQUEST_TIMEOUT_S
+    case.call_and_validate(session=session, base_url=BASE_URL, checks=CHECKS, timeout=timeout)

@@ -193,6 +193,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
+    media_type: str = "application/json"  # of the success answer (``text/event-stream``: SSE)
 
     @property
     def route(self) -> str:
@@ -355,7 +356,7 @@ def _operation(op: Operation) -> Schema:
             "content": {"application/json": media},
         }
         statuses.update(_BODY_ERRORS)
-    responses: Schema = {str(op.status): _answer("OK", _ref(op.answer))}
+    responses: Schema = {str(op.status): _answer("OK", _ref(op.answer), op.media_type)}
     for status in sorted(statuses):
         responses[str(status)] = _answer(_ERRORS[status], _ref("Problem"))
     operation["responses"] = responses
@@ -367,8 +368,8 @@ def _operation_id(op: Operation) -> str:
     return "_".join([op.method.lower(), *words])
 
 
-def _answer(description: str, schema: Schema) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _answer(description: str, schema: Schema, media_type: str = "application/json") -> Schema:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
 def _query_parameters(model: type[BaseModel]) -> list[Schema]:
