@@ -28,6 +28,7 @@ cases (its coverage phase); the module takes about 30 s of CPU (2 cores), under 
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
@@ -152,7 +153,7 @@ REJECTIONS = [400, 404, 405, 408, 413, 415, 422]
 CONFIG = schemathesis.Config.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}}}
 )
-schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(copy.deepcopy(openapi_document()), config=CONFIG)
 
 
 def test_the_daemon_serves_the_document(fuzzed_daemon: DaemonProcess) -> None:
