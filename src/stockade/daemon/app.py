@@ -33,6 +33,7 @@ from stockade.audit import verify_database
 from stockade.daemon.approvals import Resolution
 from stockade.daemon.events import event_stream, kind_matcher
 from stockade.daemon.limits import Limits, read_body
+from stockade.daemon.openapi import openapi_document
 from stockade.daemon.pipeline import Pipeline
 from stockade.daemon.problems import (
     INTERNAL,
@@ -135,6 +136,9 @@ class Api:
                 "limits": {"max_body_bytes": self.ctx.limits.max_body_bytes},
             }
         )
+
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document())
 
     async def decide(self, request: Request) -> JSONResponse:
         body = parse_body(DecideBody, await self._body(request))
@@ -256,7 +260,7 @@ class Api:
 
     async def event(self, request: Request) -> JSONResponse:
         seq: int = request.path_params["seq"]
-        event = self.store.get(seq)
+        event = self.store.get(seq) if seq <= MAX_SEQ else None  # SQLite cannot bind more
         if event is None:
             raise ApiProblem(404, "not_found", f"no audit event with seq {seq}")
         return JSONResponse(event.to_json())
@@ -400,6 +404,7 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/health", api.health, methods=["GET"]),
         Route(f"{v1}/version", api.version, methods=["GET"]),
         Route(f"{v1}/capabilities", api.capabilities, methods=["GET"]),
+        Route(f"{v1}/openapi.json", api.openapi, methods=["GET"]),
         Route(f"{v1}/decide", api.decide, methods=["POST"]),
         Route(f"{v1}/check", api.check, methods=["POST"]),
         Route(f"{v1}/tool-results", api.tool_result, methods=["POST"]),

@@ -8,6 +8,7 @@ never the value: a rejected ``tool_input`` may well hold a secret.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -35,6 +36,8 @@ MAX_KINDS = 32
 MAX_KIND_CHARS = 100
 # One item of ``?kinds=``: a kind (``decision``) or every kind under a prefix (``permission.*``).
 _KIND_PATTERN = re.compile(r"[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*(?:\.\*)?")
+# pydantic alone also reads "1700000000" or "0.5" as a time: a typo must not pick a purge's cutoff.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
 
 
 def _known_harness(value: str) -> str:
@@ -62,9 +65,37 @@ def _kind_patterns(value: Any) -> Any:
     return patterns
 
 
-Harness = Annotated[str, AfterValidator(_known_harness)]
+def _rfc3339(value: object) -> object:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time such as 2025-01-31T12:00:00Z")
+    return value
+
+
+# The JSON schema extras say what the validators enforce (docs/openapi.json is generated).
+Harness = Annotated[
+    str, AfterValidator(_known_harness), Field(json_schema_extra={"enum": list(HARNESSES)})
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_absolute_path)]
+AbsolutePath = Annotated[
+    str,
+    Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^/[^\\x00]*$"}),
+    AfterValidator(_absolute_path),
+]
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    # The JSON reader takes NaN and Infinity (and reads 1e999 as infinity); the audit log
+    # stores canonical JSON, which has neither: refuse them here, not with a 500 later.
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError("numbers must be finite: NaN and Infinity are not JSON") from None
+    return value
+
+
+ToolInput = Annotated[dict[str, Any], AfterValidator(_storable)]
+# Lax once the text is known to be RFC 3339: strict mode would refuse a string after the check.
+Time = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_rfc3339)]
 
 
 class _Body(BaseModel):
@@ -77,7 +108,7 @@ class ToolCallBody(_Body):
     harness: Harness
     session_id: Name
     tool_name: Name
-    tool_input: dict[str, Any]
+    tool_input: ToolInput
     cwd: AbsolutePath
     project_root: AbsolutePath | None = None
     agent: Name | None = None
@@ -168,7 +199,7 @@ class PromptBody(_Body):
 class PurgeBody(_Body):
     """``POST /audit/purge``: destructive, so ``confirm`` must be spelled out."""
 
-    before: AwareDatetime
+    before: Time
     confirm: bool = False
 
 
@@ -191,8 +222,8 @@ class EventsQuery(BaseModel):
     limit: int = Field(default=100, ge=1, le=1000)
     kind: Name | None = None
     session: Name | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Time | None = None
+    until: Time | None = None
     tool: Name | None = None
     verdict: Literal["allow", "ask", "deny"] | None = None
     harness: Harness | None = None
