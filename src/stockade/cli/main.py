@@ -19,7 +19,19 @@ from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from stockade import __version__
-from stockade.cli import approvals, audit, check, config, doctor, install, output, serve, trust
+from stockade.cli import (
+    approvals,
+    audit,
+    check,
+    config,
+    doctor,
+    gateway,
+    install,
+    output,
+    serve,
+    trust,
+    ui,
+)
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
 from stockade.home import Home
@@ -98,6 +110,8 @@ doctor.register(app)
 trust.register(app)
 install.register(app)
 config.register(app)
+gateway.register(app)
+ui.register(app)
 app.command()(version)
 
 

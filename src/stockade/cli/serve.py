@@ -35,11 +35,20 @@ def serve(
     log_level: Annotated[
         LogLevel, typer.Option("--log-level", help="Daemon log verbosity (logs go to stderr).")
     ] = LogLevel.INFO,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            metavar="HOST:PORT",
+            help="Also serve the API and web UI over TCP (overrides [gateway] listen); "
+            "off loopback TLS is required.",
+        ),
+    ] = None,
 ) -> None:
     """Run the daemon in the foreground until SIGINT/SIGTERM or `stockade stop`."""
     from stockade.daemon.lifecycle import serve as run_daemon
 
-    raise typer.Exit(run_daemon(state(ctx).home, log_level=log_level.value))
+    raise typer.Exit(run_daemon(state(ctx).home, log_level=log_level.value, http=http))
 
 
 def status(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:

@@ -7,10 +7,12 @@ published in ``docs/config.schema.json`` is generated from these classes.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stockade.decision import Verdict
 from stockade.redact import Redactor
@@ -135,6 +137,119 @@ class ApprovalSettings(_Strict):
     )
 
 
+def split_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as host and port; ``ValueError`` if malformed.
+
+    The host is an IP literal or ``localhost`` (names other than that would make
+    "is this loopback?" depend on DNS at the moment of binding).
+    """
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"{text!r} is not HOST:PORT with a port from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if ipaddress.ip_address(host).version != 6:
+            raise ValueError(f"{text!r}: only an IPv6 address goes in brackets")
+    elif host != "localhost":
+        if ":" in host:
+            raise ValueError(f"{text!r}: write an IPv6 address in brackets, [::1]:PORT")
+        ipaddress.ip_address(host)  # ValueError names the bad address
+    return host, int(port_text)
+
+
+def _origin(text: str) -> str:
+    parts = urlsplit(text)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or text != (f"{parts.scheme}://{parts.netloc}")
+    ):
+        raise ValueError(f"origin {text!r} must be scheme://host[:port], e.g. https://x.example")
+    return text.lower()
+
+
+class GatewaySettings(_Strict):
+    """The optional TCP gateway: the socket's API (plus the web UI) over HTTP(S)."""
+
+    listen: str | None = Field(
+        None,
+        description=(
+            "HOST:PORT to serve on ([::1]:PORT for IPv6); unset = no TCP listener. "
+            "Off loopback, tls_cert and tls_key are required. `stockade serve --http` overrides it."
+        ),
+    )
+    tls_cert: str | None = Field(None, description="PEM certificate (chain) file for HTTPS.")
+    tls_key: str | None = Field(
+        None, description="PEM private key file for HTTPS; must not be group/world readable."
+    )
+    allowed_hosts: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list,
+        description=(
+            "Extra Host header values accepted (exact, e.g. stockade.lan:8443), beyond the "
+            "listen address (and localhost/127.0.0.1/[::1] with its port on loopback)."
+        ),
+    )
+    allowed_origins: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list,
+        description="Extra Origin values accepted (scheme://host[:port]), beyond the hosts'.",
+    )
+    trusted_proxies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        description=(
+            "Proxy IPs or CIDRs whose X-Forwarded-For / X-Real-IP headers are believed; "
+            "from any other peer those headers are ignored."
+        ),
+    )
+    max_failures: int = Field(
+        10, ge=1, le=1000, description="Failed authentications from one address before lockout."
+    )
+    failure_window_s: float = Field(
+        60.0, ge=1, le=86400, description="The window in which max_failures are counted."
+    )
+    lockout_s: float = Field(
+        300.0, ge=1, le=86400, description="How long a locked-out address is refused (429)."
+    )
+    read_timeout_s: float = Field(
+        10.0,
+        ge=0.5,
+        le=300,
+        description="Longest time to receive a request's headers and body (from its first byte).",
+    )
+    idle_timeout_s: int = Field(
+        15, ge=1, le=3600, description="Keep-alive: an idle connection is closed after this long."
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_parse(cls, value: list[str]) -> list[str]:
+        return [_origin(origin) for origin in value]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # ValueError names the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> GatewaySettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
+
+
 class Settings(_Strict):
     """The whole of ``$STOCKADE_HOME/stockade.toml``."""
 
@@ -153,6 +268,7 @@ class Settings(_Strict):
     credentials: Credentials = Field(default_factory=Credentials)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     agents: dict[str, PolicyOverride] = Field(
         default_factory=dict, description="Overrides per agent name."
     )

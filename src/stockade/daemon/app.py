@@ -14,7 +14,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import __version__
@@ -295,7 +295,8 @@ class CatchAll:
                 await INTERNAL.response()(scope, receive, send)
 
 
-def create_app(ctx: DaemonContext) -> Starlette:
+def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The API; ``extra_routes`` are the socket-only ones (gateway token rotation)."""
     api = Api(ctx)
     v1 = "/api/v1"
     routes = [
@@ -319,6 +320,7 @@ def create_app(ctx: DaemonContext) -> Starlette:
         Route(f"{v1}/audit/head", api.head, methods=["GET"]),
         Route(f"{v1}/audit/verify", api.verify, methods=["POST"]),
         Route(f"{v1}/audit/purge", api.purge, methods=["POST"]),
+        *extra_routes,
     ]
     return Starlette(
         routes=routes,

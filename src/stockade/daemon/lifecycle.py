@@ -11,6 +11,12 @@ signal once it has stopped, which would kill the process before the socket, pid
 file and audit store are cleaned up. SIGTERM/SIGINT drain in-flight requests and
 stop (a second SIGINT forces it), and calls held for a human's approval are denied
 at once rather than waited for; SIGHUP reloads the configuration like ``POST /reload``.
+
+With a gateway (``[gateway] listen`` or ``serve --http``) a second uvicorn server
+serves TCP in the same event loop, over the same pipeline; it is planned (address,
+TLS) before anything starts and bound right after the socket, so that an unusable
+address stops startup, and it stops with the daemon. ``[gateway]`` is read once, at
+start: a reload does not move or reconfigure the listener.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator, Iterator
+from typing import Any
 
 import uvicorn
 import uvloop
@@ -32,7 +39,12 @@ import uvloop
 from stockade import __version__
 from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
+from stockade.config import load_settings
 from stockade.daemon.app import DaemonContext, create_app
+from stockade.daemon.gateway.app import socket_routes
+from stockade.daemon.gateway.auth import Authenticator
+from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app, plan_gateway
+from stockade.daemon.gateway.protocol import with_read_timeout
 from stockade.daemon.limits import Limits
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
@@ -48,11 +60,20 @@ GRACEFUL_SHUTDOWN_S = 10
 _STOP_HINT = "stop it with `stockade stop`, or point STOCKADE_HOME at another home"
 
 
-def serve(home: Home, *, log_level: str = "info", limits: Limits | None = None) -> int:
+def serve(
+    home: Home,
+    *,
+    log_level: str = "info",
+    limits: Limits | None = None,
+    http: str | None = None,
+) -> int:
     """Run the daemon on ``home`` until it is told to stop; returns the exit code.
 
-    Raises :class:`~stockade.errors.UnsafeHomeError`, :class:`~stockade.errors.ConfigError`
-    or :class:`~stockade.errors.DaemonAlreadyRunning` instead of starting.
+    ``http`` (``HOST:PORT``) overrides ``[gateway] listen``. Raises
+    :class:`~stockade.errors.UnsafeHomeError`, :class:`~stockade.errors.ConfigError`
+    (also for a gateway off loopback without TLS), :class:`~stockade.errors.DaemonAlreadyRunning`
+    or :class:`~stockade.errors.StockadeError` (the gateway's address is unusable)
+    instead of starting.
     """
     logging.basicConfig(
         level=log_level.upper(),
@@ -61,15 +82,17 @@ def serve(home: Home, *, log_level: str = "info", limits: Limits | None = None) 
     )
     home.ensure()
     home.check_safe()
-    with _exclusive(home):
+    with exclusive(home):
         _clear_socket(home)
         service = DecisionService.load(home)
-        uvloop.run(_run(home, service, limits or Limits(), log_level))
+        plan = plan_gateway(load_settings(home)[0].gateway, http)
+        uvloop.run(_run(home, service, plan, limits or Limits(), log_level))
     return 0
 
 
 @contextlib.contextmanager
-def _exclusive(home: Home) -> Iterator[None]:
+def exclusive(home: Home) -> Iterator[None]:
+    """Hold ``daemon.lock``: no daemon runs on ``home`` (or starts) until it is released."""
     lock_path = home.root / "daemon.lock"
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(lock_path, flags, 0o600)
@@ -131,7 +154,9 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-async def _run(home: Home, service: DecisionService, limits: Limits, log_level: str) -> None:
+async def _run(
+    home: Home, service: DecisionService, plan: GatewayPlan | None, limits: Limits, log_level: str
+) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
     store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
     store.open()
@@ -139,6 +164,8 @@ async def _run(home: Home, service: DecisionService, limits: Limits, log_level: 
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     pipeline = Pipeline(service, store, redactor)
+    gateway_settings = plan.settings if plan else load_settings(home)[0].gateway
+    auth = authenticator(home, gateway_settings, store.append)
     pid = os.getpid()
     reason = "startup failed"
     try:
@@ -147,8 +174,16 @@ async def _run(home: Home, service: DecisionService, limits: Limits, log_level: 
         sock = bind_unix_socket(home.socket_path)
         inode = os.lstat(home.socket_path).st_ino
         try:
-            atomic_write(home.pid_path, f"{pid}\n".encode())
-            reason = await _serve_until_stopped(home, pipeline, limits, log_level, sock)
+            tcp = plan.endpoint.bind() if plan else None
+            try:
+                if plan:
+                    auth.tokens.load_or_create()
+                atomic_write(home.pid_path, f"{pid}\n".encode())
+                listeners = _Listeners(home, pipeline, auth, limits, log_level)
+                reason = await listeners.serve(sock, tcp, plan)
+            finally:
+                if tcp is not None:
+                    tcp.close()
         finally:
             sock.close()
             remove_socket(home.socket_path, inode)
@@ -162,48 +197,94 @@ async def _run(home: Home, service: DecisionService, limits: Limits, log_level: 
     logger.info("stopped")
 
 
-async def _serve_until_stopped(
-    home: Home, pipeline: Pipeline, limits: Limits, log_level: str, sock: socket.socket
-) -> str:
-    """Serve until a signal or ``POST /shutdown``; returns why it stopped."""
-    ctx = DaemonContext(home, pipeline, limits, request_stop=lambda: None)
-    config = uvicorn.Config(
-        create_app(ctx),
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,  # a Unix socket has no proxies; forwarded headers mean nothing
-        timeout_keep_alive=KEEP_ALIVE_S,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        log_config=None,
-        log_level=log_level,
-    )
-    server = _Server(config)
+class _Listeners:
+    """The socket's uvicorn server and, with a gateway, the TCP one: run and stopped together."""
 
-    def stop(reason: str) -> None:
+    def __init__(
+        self, home: Home, pipeline: Pipeline, auth: Authenticator, limits: Limits, log_level: str
+    ) -> None:
+        self.home = home
+        self.pipeline = pipeline
+        self.auth = auth
+        self.limits = limits
+        self.log_level = log_level
+        self.servers: list[_Server] = []
+
+    def stop(self, reason: str) -> None:
         # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
-        pipeline.approvals.close()
-        server.stop(reason)
+        self.pipeline.approvals.close()
+        for server in self.servers:
+            server.stop(reason)
 
-    # The app is built before the server that will run it, so its stop hook is tied here.
-    ctx.request_stop = functools.partial(stop, "shutdown requested over the API")
-    loop = asyncio.get_running_loop()
-    reloads: asyncio.Queue[None] = asyncio.Queue()
-    loop.add_signal_handler(signal.SIGTERM, stop, "SIGTERM")
-    loop.add_signal_handler(signal.SIGINT, stop, "SIGINT")
-    loop.add_signal_handler(signal.SIGHUP, reloads.put_nowait, None)
-    logger.info("serving on %s (pid %d)", home.socket_path, os.getpid())
-    try:
-        async with asyncio.TaskGroup() as tasks:
-            reloader = tasks.create_task(_reload_on_signal(pipeline, reloads))
-            await server.serve(sockets=[sock])
-            reloader.cancel()
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
-    return server.stop_reason
+    async def serve(
+        self, sock: socket.socket, tcp: socket.socket | None, plan: GatewayPlan | None
+    ) -> str:
+        """Serve until a signal or ``POST /shutdown``; returns why it stopped."""
+        ctx = DaemonContext(self.home, self.pipeline, self.limits, request_stop=lambda: None)
+        # The app is built before the server that will run it, so its stop hook is tied here.
+        ctx.request_stop = functools.partial(self.stop, "shutdown requested over the API")
+        socket_only = socket_routes(self.auth, self.limits, plan.url if plan else None)
+        # A Unix socket has no proxies: forwarded headers mean nothing.
+        main = self._server(create_app(ctx, socket_only), proxy_headers=False)
+        listening = [(main, sock)]
+        if plan is not None and tcp is not None:
+            settings = plan.settings
+            app = gateway_app(plan, create_app(ctx), self.auth, self.limits)
+            gateway = self._server(
+                app,
+                http=with_read_timeout(settings.read_timeout_s),
+                lifespan="off",
+                proxy_headers=False,  # the guard reads them, from trusted proxies only
+                timeout_keep_alive=settings.idle_timeout_s,
+                ssl_certfile=plan.tls.cert if plan.tls else None,
+                ssl_keyfile=plan.tls.key if plan.tls else None,
+            )
+            listening.append((gateway, tcp))
+        loop = asyncio.get_running_loop()
+        reloads: asyncio.Queue[None] = asyncio.Queue()
+        loop.add_signal_handler(signal.SIGTERM, self.stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self.stop, "SIGINT")
+        loop.add_signal_handler(signal.SIGHUP, reloads.put_nowait, None)
+        logger.info("serving on %s (pid %d)", self.home.socket_path, os.getpid())
+        if plan is not None:
+            logger.info("gateway on %s", plan.url)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                reloader = tasks.create_task(_reload_on_signal(self.pipeline, reloads))
+                async with asyncio.TaskGroup() as serving:
+                    for server, listener in listening:
+                        serving.create_task(self._run_server(server, listener))
+                reloader.cancel()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+        return main.stop_reason
+
+    def _server(self, app: Any, **options: Any) -> _Server:
+        config = uvicorn.Config(
+            app,
+            loop="uvloop",
+            http=options.pop("http", "httptools"),
+            lifespan=options.pop("lifespan", "on"),
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=options.pop("timeout_keep_alive", KEEP_ALIVE_S),
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+            log_config=None,
+            log_level=self.log_level,
+            **options,
+        )
+        server = _Server(config)
+        self.servers.append(server)
+        return server
+
+    async def _run_server(self, server: _Server, listener: socket.socket) -> None:
+        """Run one server; when it ends on its own, the daemon stops with it."""
+        try:
+            await server.serve(sockets=[listener])
+        finally:
+            if not server.should_exit:
+                self.stop("a listener stopped unexpectedly")
 
 
 async def _reload_on_signal(pipeline: Pipeline, requests: asyncio.Queue[None]) -> None:
