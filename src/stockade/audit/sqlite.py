@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 from stockade.audit.chain import GENESIS_HASH, event_hash
 from stockade.audit.events import AuditEvent, ChainHead, StoredEvent, normalize_ts
-from stockade.audit.writer import Append, AuditWriter, Purge, PurgeResult, Row
+from stockade.audit.sessions import SESSIONS_SQL, SessionSummary
+from stockade.audit.writer import Append, AuditWriter, OnStored, Purge, PurgeResult, Row
 from stockade.errors import AuditIntegrityError, StockadeError
 
 __all__ = ["SCHEMA_VERSION", "PurgeResult", "SqliteAuditStore"]
@@ -56,13 +57,17 @@ class SqliteAuditStore:
         redactor: Callable[[Any], Any] | None = None,
         clock: Callable[[], datetime] | None = None,
         max_batch: int = 512,
+        on_stored: OnStored | None = None,
     ) -> None:
+        """``on_stored`` is told of each committed batch, on the writer thread (see
+        :mod:`stockade.audit.writer`)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._path = path
         self._redactor = redactor
         self._clock = clock or (lambda: datetime.now(UTC))
         self._max_batch = max_batch
+        self._on_stored = on_stored
         self._state_lock = threading.Lock()  # guards _open, _closed and submitting jobs
         self._read_lock = threading.Lock()
         self._open = False
@@ -100,6 +105,7 @@ class SqliteAuditStore:
                 redactor=self._redactor,
                 clock=self._clock,
                 max_batch=self._max_batch,
+                on_stored=self._on_stored,
             )
             self._open = True
 
@@ -190,6 +196,9 @@ class SqliteAuditStore:
         session: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        tool: str | None = None,
+        verdict: str | None = None,
+        harness: str | None = None,
         descending: bool = False,
     ) -> list[StoredEvent]:
         """A page of events; ``since`` is inclusive, ``until`` exclusive.
@@ -197,6 +206,9 @@ class SqliteAuditStore:
         Ascending pages continue with ``after`` = the last seq seen. Descending pages
         start at the newest event when ``after`` is 0, and otherwise return events
         with seq below ``after``, so the same cursor works in both directions.
+        ``tool``, ``verdict`` and ``harness`` match the payload's fields of those names
+        exactly, with ``json_extract`` and no index: the scan walks seq order from the
+        cursor and stops once the page is full.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -213,6 +225,9 @@ class SqliteAuditStore:
             ("session = ?", session),
             ("ts >= ?", None if since is None else normalize_ts(since)),
             ("ts < ?", None if until is None else normalize_ts(until)),
+            ("json_extract(payload, '$.tool') = ?", tool),
+            ("json_extract(payload, '$.verdict') = ?", verdict),
+            ("json_extract(payload, '$.harness') = ?", harness),
         ):
             if value is not None:
                 where.append(clause)
@@ -222,6 +237,10 @@ class SqliteAuditStore:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ?"
         return [_stored(row) for row in self._read(sql, (*args, limit))]
+
+    def sessions(self, *, limit: int = 50, offset: int = 0) -> list[SessionSummary]:
+        """Sessions seen in the log, newest activity first (:mod:`stockade.audit.sessions`)."""
+        return [SessionSummary.from_row(row) for row in self._read(SESSIONS_SQL, (limit, offset))]
 
     def iter_all(self, batch: int = 10_000) -> Iterator[StoredEvent]:
         """Every event in seq order, read in batches so the read lock is never held long."""

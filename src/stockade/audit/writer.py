@@ -10,16 +10,22 @@ The writer owns the chain's tail (head, last timestamp, base seq) and nothing el
 store opens the file, checks its tail and hands over a :class:`Transaction` on the write
 connection. Timestamps never go backwards within a log (a clock step back reuses the
 last one): time order is seq order, so a time range is a seq range and a purge a prefix.
+
+``on_stored`` (the daemon's live event hub) is told of every event once its commit
+returned, on this thread and in seq order, before any appender is answered; it must be
+quick and thread-safe. An event appended outside any request (``daemon.started``, a
+purge's ``audit.purged``) is reported like the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,11 +41,15 @@ from stockade.audit.events import (
     format_ts,
 )
 
+logger = logging.getLogger(__name__)
+
 _INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 T = TypeVar("T")
 Row = tuple[int, str, str, str, str | None, str, str, str]
 """One ``events`` row: seq, ts, kind, actor, session, payload, prev_hash, hash."""
+OnStored = Callable[[Sequence[StoredEvent]], None]
+"""Told of the events one commit made durable (see the module docstring)."""
 
 
 class Transaction(Protocol):
@@ -94,8 +104,10 @@ class AuditWriter:
         redactor: Callable[[Any], Any] | None,
         clock: Callable[[], datetime],
         max_batch: int,
+        on_stored: OnStored | None = None,
     ) -> None:
         self._transaction = transaction
+        self._on_stored = on_stored
         self._head = head
         self._last_ts = last_ts
         self._base_seq = base_seq
@@ -201,12 +213,13 @@ class AuditWriter:
             with self._head_lock:
                 self._head = chained.head
             outcomes += chained.done
+            self._report([stored for _, stored in chained.done])
         _settle(outcomes)
 
     def _purge(self, job: Purge) -> None:
         last_ts, base_seq = self._last_ts, self._base_seq
 
-        def run(conn: sqlite3.Connection) -> tuple[PurgeResult, ChainHead]:
+        def run(conn: sqlite3.Connection) -> tuple[PurgeResult, _Chained]:
             older = conn.execute("SELECT max(seq) FROM events WHERE ts < ?", (job.before,))
             cutoff = min(older.fetchone()[0] or 0, self._head.seq - 1)
             purged = 0
@@ -221,17 +234,27 @@ class AuditWriter:
             for _, exc in chained.failed:
                 raise exc
             conn.executemany(_INSERT, chained.rows)
-            return PurgeResult(purged, self._base_seq), chained.head
+            return PurgeResult(purged, self._base_seq), chained
 
         try:
-            result, head = self._transaction(run)
+            result, chained = self._transaction(run)
         except Exception as exc:
             self._last_ts, self._base_seq = last_ts, base_seq
             job.future.set_exception(exc)
             return
         with self._head_lock:
-            self._head = head
+            self._head = chained.head
+        self._report([stored for _, stored in chained.done])
         job.future.set_result(result)
+
+    def _report(self, stored: list[StoredEvent]) -> None:
+        """Tell ``on_stored`` of committed events; its failure never fails an append."""
+        if self._on_stored is None or not stored:
+            return
+        try:
+            self._on_stored(stored)
+        except Exception as exc:  # the events are durable; only the live feed misses them
+            logger.error("notifying the live event feed failed: %s", type(exc).__name__)
 
 
 def _set_meta(conn: sqlite3.Connection, **values: str) -> None:

@@ -14,6 +14,7 @@ import functools
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,12 +24,13 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import __version__
 from stockade.audit import verify_database
+from stockade.daemon.events import event_stream, kind_matcher
 from stockade.daemon.limits import Limits, read_body
 from stockade.daemon.pipeline import Pipeline
 from stockade.daemon.problems import (
@@ -47,6 +49,8 @@ from stockade.daemon.schemas import (
     PurgeBody,
     ResolveBody,
     SessionBody,
+    SessionsQuery,
+    StreamQuery,
     ToolCallBody,
     ToolResultBody,
     parse_body,
@@ -184,6 +188,9 @@ class Api:
             session=query.session,
             since=_iso(query.since),
             until=_iso(query.until),
+            tool=query.tool,
+            verdict=query.verdict,
+            harness=query.harness,
             descending=query.order == "desc",
         )
         # The store's cursor works both ways: pass the last seq seen back as ``after``.
@@ -191,6 +198,27 @@ class Api:
         return JSONResponse(
             {"events": [event.to_json() for event in events], "next_after": next_after}
         )
+
+    async def stream(self, request: Request) -> Response:
+        query = parse_query(StreamQuery, dict(request.query_params))
+        cursors = [query.after, _last_event_id(request.headers.get("last-event-id"))]
+        given = [cursor for cursor in cursors if cursor is not None]
+        after = max(given) if given else None
+        hub = self.ctx.pipeline.events
+        return event_stream(hub, self.store, after, kind_matcher(query.kinds))
+
+    async def sessions(self, request: Request) -> JSONResponse:
+        query = parse_query(SessionsQuery, dict(request.query_params))
+        found = await asyncio.to_thread(self.store.sessions, limit=query.limit, offset=query.offset)
+        pending = Counter[tuple[str | None, str]](
+            (approval.harness, approval.session_id)
+            for approval in self.ctx.pipeline.approvals.listing(include_resolved=False)
+        )
+        listing = [
+            {**summary.to_json(), "pending_approvals": pending[summary.harness, summary.session]}
+            for summary in found
+        ]
+        return JSONResponse({"sessions": listing})
 
     async def event(self, request: Request) -> JSONResponse:
         seq: int = request.path_params["seq"]
@@ -224,6 +252,20 @@ async def _client_gone(request: Request) -> None:
     """Returns once the client hangs up (its body is read: nothing else can arrive)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def _last_event_id(header: str | None) -> int | None:
+    """The ``Last-Event-ID`` an EventSource sends back: one of our seqs, or 422."""
+    if header is None:
+        return None
+    if not (header.isascii() and header.isdigit()) or len(header) > 19:
+        raise ApiProblem(
+            422,
+            "invalid_request",
+            "Last-Event-ID must be the seq of an audit event",
+            "send the id of the last event received, or ?after=SEQ",
+        )
+    return int(header)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -307,6 +349,8 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/check", api.check, methods=["POST"]),
         Route(f"{v1}/tool-results", api.tool_result, methods=["POST"]),
         Route(f"{v1}/sessions", api.session, methods=["POST"]),
+        Route(f"{v1}/sessions", api.sessions, methods=["GET"]),
+        Route(f"{v1}/events", api.stream, methods=["GET"]),
         Route(f"{v1}/approvals", api.approvals, methods=["GET"]),
         Route(f"{v1}/approvals/{{approval_id}}", api.approval, methods=["GET"]),
         Route(f"{v1}/approvals/{{approval_id}}/approve", api.approve, methods=["POST"]),

@@ -41,6 +41,7 @@ from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
 from stockade.config import load_settings
 from stockade.daemon.app import DaemonContext, create_app
+from stockade.daemon.events import EventHub
 from stockade.daemon.gateway.app import socket_routes
 from stockade.daemon.gateway.auth import Authenticator
 from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app, plan_gateway
@@ -158,12 +159,13 @@ async def _run(
     home: Home, service: DecisionService, plan: GatewayPlan | None, limits: Limits, log_level: str
 ) -> None:
     redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
-    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact)
+    events = EventHub()
+    store = SqliteAuditStore(home.audit_path, redactor=redactor.redact, on_stored=events.notify)
     store.open()
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store, redactor)
+    pipeline = Pipeline(service, store, redactor, events=events)
     gateway_settings = plan.settings if plan else load_settings(home)[0].gateway
     auth = authenticator(home, gateway_settings, store.append)
     pid = os.getpid()
@@ -213,6 +215,7 @@ class _Listeners:
     def stop(self, reason: str) -> None:
         # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
         self.pipeline.approvals.close()
+        self.pipeline.events.close()  # and so would it for open event streams
         for server in self.servers:
             server.stop(reason)
 

@@ -38,6 +38,7 @@ from stockade.daemon.approvals import (
     HoldRefused,
     input_sha256,
 )
+from stockade.daemon.events import EventHub
 from stockade.daemon.problems import ApiProblem
 from stockade.daemon.schemas import (
     DecideBody,
@@ -89,11 +90,14 @@ class Pipeline:
         store: SqliteAuditStore,
         redactor: Redactor | None = None,
         approvals: ApprovalBroker | None = None,
+        events: EventHub | None = None,
     ) -> None:
+        """``events`` is the hub ``store`` reports to (its ``on_stored``)."""
         self.service = service
         self.store = store
         self.redactor = redactor or Redactor()
         self.approvals = approvals or ApprovalBroker()
+        self.events = events or EventHub()
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
 

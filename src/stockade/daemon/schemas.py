@@ -8,12 +8,14 @@ never the value: a rejected ``tool_input`` may well hold a secret.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -27,6 +29,10 @@ MAX_PROMPT_CHARS = 256 * 1024
 MAX_OUTPUT_CHARS = 512 * 1024
 MAX_HOLD_S = 3600.0
 MAX_NOTE_CHARS = 500
+MAX_KINDS = 32
+MAX_KIND_CHARS = 100
+# One item of ``?kinds=``: a kind (``decision``) or every kind under a prefix (``permission.*``).
+_KIND_PATTERN = re.compile(r"[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*(?:\.\*)?")
 
 
 def _known_harness(value: str) -> str:
@@ -39,6 +45,19 @@ def _absolute_path(value: str) -> str:
     if not value.startswith("/") or "\x00" in value:
         raise ValueError("must be an absolute path without NUL bytes")
     return value
+
+
+def _kind_patterns(value: Any) -> Any:
+    """``"decision, permission.*"`` -> ``("decision", "permission.*")``, each item checked."""
+    if not isinstance(value, str):
+        return value  # not from a query string: the type check refuses it
+    patterns = tuple(item.strip() for item in value.split(",") if item.strip())
+    if len(patterns) > MAX_KINDS:
+        raise ValueError(f"at most {MAX_KINDS} kinds")
+    for pattern in patterns:
+        if len(pattern) > MAX_KIND_CHARS or not _KIND_PATTERN.fullmatch(pattern):
+            raise ValueError("each kind is a kind (decision) or a prefix (permission.*)")
+    return patterns
 
 
 Harness = Annotated[str, AfterValidator(_known_harness)]
@@ -154,7 +173,28 @@ class EventsQuery(BaseModel):
     session: Name | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+    tool: Name | None = None
+    verdict: Literal["allow", "ask", "deny"] | None = None
+    harness: Harness | None = None
     order: Literal["asc", "desc"] = "asc"
+
+
+class StreamQuery(BaseModel):
+    """Query string of ``GET /events``; ``after`` may come as ``Last-Event-ID`` instead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: int | None = Field(default=None, ge=0)
+    kinds: Annotated[tuple[str, ...], BeforeValidator(_kind_patterns)] = ()
+
+
+class SessionsQuery(BaseModel):
+    """Query string of ``GET /sessions``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
 
 
 class ApprovalsQuery(BaseModel):
