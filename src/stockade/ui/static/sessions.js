@@ -32,7 +32,7 @@ function card(session) {
       el("strong", { text: session.harness }),
       session.tainted ? badge("tainted", "deny") : null,
       session.ended ? badge("ended", "ended") : badge("active", "allow"),
-      session.pending ? badge(`${session.pending} pending`, "ask") : null,
+      session.pending_approvals ? badge(`${session.pending_approvals} pending`, "ask") : null,
     ),
     el("code", { class: "wrap", text: session.session }),
     facts([
