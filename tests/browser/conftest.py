@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, ViewportSize, sync_playwright
 from tests.browser.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -82,7 +82,7 @@ def open_ui(browser: Browser) -> Iterator[OpenUi]:
     """Open the UI of a gateway in a fresh browser context; checks each page at the end."""
     opened: list[UiPage] = []
 
-    def open_page(gateway: Gateway, viewport: dict[str, int] = LAPTOP) -> UiPage:
+    def open_page(gateway: Gateway, viewport: ViewportSize = LAPTOP) -> UiPage:
         page = UiPage.open(browser, gateway.base_url, viewport)
         opened.append(page)
         return page

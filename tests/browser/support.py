@@ -8,15 +8,21 @@ but the daemon and runs without a script error.
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Response
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    Response,
+    ViewportSize,
+)
 from tests.daemon_support import DaemonProcess, tool_call
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +36,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONE = {"width": 375, "height": 740}
-LAPTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 740}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 WAIT_MS = 20_000  # for something the daemon does (a held call arriving, a search answering)
 # Before login the page asks /ui/session (401 when logged out) and a wrong token gets a
 # 401 from /ui/login: Chromium logs both as console errors. Only these are expected.
@@ -72,8 +78,8 @@ class UiPage:
     console_errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, browser: Browser, base_url: str, viewport: dict[str, int]) -> UiPage:
-        context = browser.new_context(viewport=viewport, base_url=base_url)  # type: ignore[arg-type]
+    def open(cls, browser: Browser, base_url: str, viewport: ViewportSize) -> UiPage:
+        context = browser.new_context(viewport=viewport, base_url=base_url)
         context.set_default_timeout(WAIT_MS)
         ui = cls(context.new_page(), base_url)
         ui.page.on("request", ui._request)
@@ -202,16 +208,3 @@ class HeldCall:
         self._thread.join(timeout)
         assert self.decision is not None, "the held call was not answered"
         return self.decision
-
-
-def wait_until(predicate: Any, timeout: float = 10.0) -> None:
-    """Poll ``predicate`` until it is true (fails after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
-def pretty_json(value: Any) -> str:
-    """How the UI prints a JSON value (``JSON.stringify(value, null, 2)``)."""
-    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -229,3 +229,23 @@ def test_every_view_fits_a_phone_screen(gateway: Gateway, open_ui: OpenUi, tmp_p
     ui.open_view("approvals")
     ui.page.locator("#approval-detail").get_by_role("button", name="Deny").click()
     assert held.result()["verdict"] == "deny"
+
+
+def test_the_ui_follows_a_daemon_restart(ui: UiPage, gateway: Gateway, tmp_path: Path) -> None:
+    ui.mark_document()
+    gateway.daemon.stop()
+    ui.page.locator("#live:not([data-state=live])").wait_for()
+    gateway.daemon.start()
+    # The UI sessions died with the daemon: the page finds out by itself and asks again.
+    ui.page.locator("#login-form").wait_for(state="visible")
+    assert "session ended" in ui.page.locator("#login-error").inner_text()
+    assert ui.page.locator("#approval-list li").count() == 0
+    ui.login(gateway.token)
+    held = HeldCall(gateway.daemon, "s-restart", "cp .env after.txt", str(tmp_path))
+    ui.held("cp .env after.txt")
+    ui.page.keyboard.press("d")
+    assert held.result()["verdict"] == "deny"
+    assert ui.same_document()
+    # While the daemon was down the browser logged its failed connections; nothing else.
+    down = re.compile(r"ERR_CONNECTION_REFUSED|/api/v1/events|status of 401 .*/ui/session")
+    ui.console_errors[:] = [error for error in ui.console_errors if not down.search(error)]

@@ -81,7 +81,11 @@ def load_assets() -> dict[str, _Asset]:
 
 
 def routes() -> list[BaseRoute]:
-    """``GET /`` (the page) and ``GET /assets/{name}`` (its scripts, styles and icon)."""
+    """``GET /`` (the page) and ``GET /assets/{name}`` (its scripts, styles and icon).
+
+    Any other GET that reaches them is answered 404 here too, so that even a miss
+    carries the security headers. Mount them after every other route.
+    """
     assets = load_assets()
     index = assets[INDEX]
 
@@ -94,15 +98,19 @@ def routes() -> list[BaseRoute]:
             return _not_found(request.url.path)
         return found.response()
 
+    async def elsewhere(request: Request) -> Response:
+        return _not_found(request.url.path)
+
     return [
         Route("/", page, methods=["GET"]),
         Route("/assets/{name}", asset, methods=["GET"]),
+        Route("/{path:path}", elsewhere, methods=["GET"]),
     ]
 
 
 def _not_found(path: str) -> Response:
     response = error_response(
-        404, "not_found", f"no asset {path}", "the UI serves only the files it ships"
+        404, "not_found", f"nothing at {path[:200]}", "the UI serves only the files it ships"
     )
     response.headers.update(SECURITY_HEADERS)
     return response
