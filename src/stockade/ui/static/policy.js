@@ -1,7 +1,7 @@
 // Read-only views of what governs the decisions: the effective policy and the learned rules.
 
 import { get } from "./api.js";
-import { badge, byId, el, facts, pretty, timeNode, toast } from "./dom.js";
+import { byId, el, facts, pretty, timeNode, toast } from "./dom.js";
 
 export async function loadPolicy() {
   try {
@@ -30,21 +30,18 @@ export function reset() {
 }
 
 function card(rule) {
-  const { id, tool, tool_name: toolName, created_at: created, revoked_at: revoked, ...rest } = rule;
   return el(
     "li",
-    { class: "card rule", attrs: { "data-id": id } },
-    el(
-      "div",
-      { class: "item-head" },
-      el("strong", { text: tool || toolName || "rule" }),
-      el("code", { text: id }),
-      revoked ? badge("revoked", "deny") : badge("active", "allow"),
-    ),
+    { class: "card rule", attrs: { "data-id": rule.id } },
+    el("div", { class: "item-head" }, el("strong", { text: rule.tool_name || "rule" }), el("code", { text: rule.id })),
     facts([
-      ["Learned", created ? timeNode(created) : null],
-      ["Revoked", revoked ? timeNode(revoked) : null],
+      ["Project", rule.project_root],
+      ["Harness", rule.harness],
+      ["Answered by", rule.by],
+      ["Approval", rule.approval_id],
+      ["Note", rule.note],
+      ["Learned", rule.created_at ? timeNode(rule.created_at) : null],
     ]),
-    el("pre", { class: "code", text: pretty(rest) }),
+    el("pre", { class: "code", text: pretty(rule.rules ?? rule) }),
   );
 }
