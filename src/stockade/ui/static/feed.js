@@ -10,10 +10,10 @@ const seen = new Set();
 /** Show the latest decisions already in the log; returns the newest seq of the whole log. */
 export async function load() {
   try {
-    const [latest, decisions] = await Promise.all([
-      get("/audit/events", { order: "desc", limit: 1 }),
-      get("/audit/events", { kind: "decision", order: "desc", limit: 50 }),
-    ]);
+    // The cursor first: a decision made between the two answers then comes twice
+    // (once here, once from the stream, shown once), never not at all.
+    const latest = await get("/audit/events", { order: "desc", limit: 1 });
+    const decisions = await get("/audit/events", { kind: "decision", order: "desc", limit: 50 });
     for (const event of decisions.events.slice().reverse()) add(event);
     return latest.events.length ? latest.events[0].seq : 0;
   } catch (error) {
