@@ -1,8 +1,8 @@
 """Fixtures for the browser tests: Chromium, a daemon with its gateway, the UI in a page.
 
-Every test here is marked ``e2e`` (and ``integration``): each runs a real daemon with its
-TCP gateway on 127.0.0.1 and a real headless Chromium; some run the real Claude Code
-too, whose fixtures (``workspace``, ``claude``) come from ``tests/e2e``.
+Each test runs a real daemon with its TCP gateway on 127.0.0.1; those of ``test_ui.py``
+(marked ``e2e``) drive a real headless Chromium, and some the real Claude Code too, whose
+fixtures (``workspace``, ``claude``) come from ``tests/e2e``.
 
 Each page is checked when its test ends: no request to any host but the daemon, and no
 console error (besides the 401s of logging in, see :mod:`tests.browser.support`).
@@ -34,14 +34,6 @@ __all__ = ["claude", "workspace"]  # the e2e fixtures these tests use, re-export
 
 StartGateway = Callable[..., Gateway]
 OpenUi = Callable[..., UiPage]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,18 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from tests.browser.conftest import OpenUi, StartGateway
 from tests.browser.support import PHONE, Gateway, HeldCall, UiPage
 from tests.e2e.fake_anthropic import tool_use
 from tests.e2e.support import FAKE_DOTENV, audit_events, decisions, payloads
 from tests.e2e.test_claude_code import Claude
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 VIEWS = ["approvals", "feed", "audit", "sessions", "policy", "rules"]
 _COUNTDOWN = re.compile(r"^expires in \d+:\d\d$")
@@ -77,17 +81,38 @@ def test_login_takes_the_token_once_and_keeps_it_out_of_the_page(
     assert gateway.token not in gateway.daemon.log()
 
 
-def test_held_claude_code_calls_arrive_live_and_the_ui_answers_them(
-    claude: Claude, start_gateway: StartGateway, open_ui: OpenUi
-) -> None:
-    workspace = claude.workspace
-    gateway = start_gateway(env={"HOME": str(workspace.home_dir)})
+@dataclass
+class ClaudeUi:
+    """Claude Code, the daemon it asks (gateway on) and the UI logged in to it."""
+
+    claude: Claude
+    gateway: Gateway
+    ui: UiPage
+
+    @property
+    def project(self) -> Path:
+        return self.claude.workspace.project
+
+
+@pytest.fixture
+def claude_ui(claude: Claude, start_gateway: StartGateway, open_ui: OpenUi) -> ClaudeUi:
+    """As :class:`ClaudeUi`; the project holds a ``.env``, so copying it is held (an ask)."""
+    gateway = start_gateway(env={"HOME": str(claude.workspace.home_dir)})
     ui = open_ui(gateway)
     ui.goto_home()
     ui.login(gateway.token)
+    (claude.workspace.project / ".env").write_text(FAKE_DOTENV)
+    return ClaudeUi(claude, gateway, ui)
+
+
+def test_held_claude_code_calls_arrive_live_and_the_ui_answers_them(claude_ui: ClaudeUi) -> None:
+    claude, gateway, ui, project = (
+        claude_ui.claude,
+        claude_ui.gateway,
+        claude_ui.ui,
+        claude_ui.project,
+    )
     ui.mark_document()
-    project = workspace.project
-    (project / ".env").write_text(FAKE_DOTENV)
     approved, denied = project / "approved.txt", project / "denied.txt"
 
     process = claude.start(
@@ -148,15 +173,14 @@ def test_held_claude_code_calls_arrive_live_and_the_ui_answers_them(
 
 
 def test_always_approving_a_held_call_records_a_rule_shown_in_the_ui(
-    claude: Claude, start_gateway: StartGateway, open_ui: OpenUi
+    claude_ui: ClaudeUi,
 ) -> None:
-    workspace = claude.workspace
-    gateway = start_gateway(env={"HOME": str(workspace.home_dir)})
-    ui = open_ui(gateway)
-    ui.goto_home()
-    ui.login(gateway.token)
-    project = workspace.project
-    (project / ".env").write_text(FAKE_DOTENV)
+    claude, gateway, ui, project = (
+        claude_ui.claude,
+        claude_ui.gateway,
+        claude_ui.ui,
+        claude_ui.project,
+    )
 
     process = claude.start([tool_use("Bash", {"command": "cp .env kept.txt"}, "toolu_always")])
     try:

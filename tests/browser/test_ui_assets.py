@@ -13,9 +13,12 @@ import re
 from importlib import resources
 from urllib.parse import urlsplit
 
+import pytest
 from tests.browser.support import Gateway
 
 from stockade.ui import CONTENT_TYPES, SECURITY_HEADERS
+
+pytestmark = pytest.mark.integration
 
 STATIC = resources.files("stockade.ui").joinpath("static")
 SHIPPED = sorted(entry.name for entry in STATIC.iterdir() if entry.is_file())
