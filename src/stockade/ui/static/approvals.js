@@ -16,6 +16,7 @@ let selectedId = null;
 let busy = false;
 let loading = null;
 let again = false;
+let loadedOnce = false; // no announcement for what is already pending when the page opens
 
 /** Reload the pending approvals; calls made while one load runs are folded into one more. */
 export async function refresh() {
@@ -28,6 +29,7 @@ export async function refresh() {
       again = false;
       try {
         const data = await get("/approvals");
+        announceNew(approvals, (data && data.approvals) || []);
         approvals = (data && data.approvals) || [];
       } catch (error) {
         if (error.status !== 401) toast(`Could not load approvals: ${error.message}`, "error");
@@ -43,8 +45,21 @@ export async function refresh() {
   }
 }
 
+/** Say (politely, for screen readers too) that a call was just held. */
+function announceNew(before, after) {
+  const known = new Set(before.map((approval) => approval.id));
+  const fresh = after.filter((approval) => !known.has(approval.id));
+  if (loadedOnce && fresh.length) {
+    const [first] = fresh;
+    const more = fresh.length > 1 ? ` (+${fresh.length - 1} more)` : "";
+    toast(`Held: ${first.tool_name} ${summarize(first.input)}${more}`, "warn");
+  }
+  loadedOnce = true;
+}
+
 /** Forget everything shown (on logout). */
 export function reset() {
+  loadedOnce = false;
   approvals = [];
   selectedId = null;
   render();
