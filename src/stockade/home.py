@@ -65,6 +65,11 @@ class Home:
         return self.root / "trusted.json"
 
     @property
+    def rules_path(self) -> Path:
+        """Allow rules learned from "always" answers (``stockade rules``)."""
+        return self.root / "rules.json"
+
+    @property
     def pid_path(self) -> Path:
         return self.root / "stockade.pid"
 

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stockade.config.learned import LearnedRule, load_learned
 from stockade.config.load import load_settings, read_ignore_file
-from stockade.config.model import Settings
+from stockade.config.model import Rule, Settings
 from stockade.config.project import load_project_file
 from stockade.config.trust import PROJECT_FILE, TrustStore
 from stockade.decision import Decision, Verdict, Zone
@@ -28,8 +29,16 @@ from stockade.policy.actions import canonicalize
 from stockade.policy.compile import compile_policy
 from stockade.policy.credentials import DEFAULT_CREDENTIAL_PATTERNS
 from stockade.policy.engine import Engine
+from stockade.policy.learning import Scope, learn_rules
 from stockade.policy.paths import RealPathResolver
-from stockade.policy.spec import PolicySpec, apply_override, base_spec, extend_patterns
+from stockade.policy.spec import (
+    NamedRule,
+    PolicySpec,
+    add_rules,
+    apply_override,
+    base_spec,
+    extend_patterns,
+)
 from stockade.policy.state import Outcome, PromptScreening, SessionState, prompt_digest
 from stockade.request import PromptSubmission, ToolCall
 
@@ -43,9 +52,16 @@ _FileSignature = tuple[tuple[int, int] | None, ...]
 class DecisionService:
     """Owns the effective policy and the state of every live session."""
 
-    def __init__(self, home: Home, settings: Settings, config_hash: str) -> None:
+    def __init__(
+        self,
+        home: Home,
+        settings: Settings,
+        config_hash: str,
+        learned: tuple[LearnedRule, ...] = (),
+    ) -> None:
         self._home = home
         self._settings = settings
+        self._learned = learned
         self.config_hash = config_hash
         self._user_home = os.path.realpath(os.path.expanduser("~"))
         self._stockade_home = os.path.realpath(home.root)
@@ -61,7 +77,7 @@ class DecisionService:
     def load(cls, home: Home) -> DecisionService:
         """Load and compile the configuration; raises ``ConfigError`` when invalid."""
         settings, digest = load_settings(home)
-        service = cls(home, settings, digest)
+        service = cls(home, settings, digest, load_learned(home.rules_path))
         service.check_compiles()
         return service
 
@@ -73,6 +89,8 @@ class DecisionService:
             self.engine_for(self._user_home, agent)
         for project in self._settings.projects:
             self.engine_for(os.path.expanduser(project), None)
+        for root in {learned.project_root for learned in self._learned}:
+            self.engine_for(root, None)
 
     def decide(self, call: ToolCall) -> Outcome:
         """Decide one call and taint its session with the reads it may now do. Never raises."""
@@ -146,11 +164,40 @@ class DecisionService:
             **spec.to_json(),
         }
 
+    @property
+    def learned_rules(self) -> tuple[LearnedRule, ...]:
+        return self._learned
+
+    @property
+    def rules_path(self) -> Path:
+        return self._home.rules_path
+
+    @property
+    def notify(self) -> bool:
+        """Whether a held call is announced with ``notify-send`` (``[approvals] notify``)."""
+        return self._settings.approvals.notify
+
+    def propose_rule(self, call: ToolCall, scope: Scope, *, reason: str) -> tuple[str, list[Rule]]:
+        """The project root and the narrow allow rules an "always" answer to ``call`` records.
+
+        Raises :class:`~stockade.policy.learning.ScopeError` when no narrow rule fits.
+        """
+        engine = self.engine_for(call.root, call.agent)
+        rules = learn_rules(call.tool_name, engine.facts(call), scope, reason)
+        return engine.policy.project_root, rules
+
+    def use_learned(self, learned: tuple[LearnedRule, ...]) -> None:
+        """Decide with ``learned`` from now on (the caller has saved them)."""
+        with self._lock:
+            self._learned = learned
+            self._engines.clear()
+
     def reload(self) -> str:
         """Reload configuration; on ``ConfigError`` the running policy is kept."""
         fresh = DecisionService.load(self._home)
         with self._lock:
             self._settings = fresh._settings
+            self._learned = fresh._learned
             self._home_patterns = fresh._home_patterns
             self.config_hash = fresh.config_hash
             self._engines.clear()
@@ -226,7 +273,14 @@ class DecisionService:
                 f"{Path(root) / IGNORE_FILE}: a project ignore file may not exempt paths (`!`)",
                 "move exemptions to $STOCKADE_HOME/.stockadeignore",
             )
-        return extend_patterns(spec, project_ignore, f"ignore:{root}")
+        spec = extend_patterns(spec, project_ignore, f"ignore:{root}")
+        learned = [
+            NamedRule(rule_id, rule)
+            for entry in self._learned
+            if entry.project_root == root
+            for rule_id, rule in entry.named()
+        ]
+        return add_rules(spec, learned, "learned")
 
 
 def _signature(root: str, trust_path: Path) -> _FileSignature:

@@ -181,6 +181,11 @@ def payloads(daemon: DaemonProcess, kind: str, session: str) -> list[dict[str, A
     return [cast(dict[str, Any], e["payload"]) for e in audit_events(daemon, kind, session)]
 
 
+def resolutions(daemon: DaemonProcess, session: str) -> list[str]:
+    """How each held call of the session was resolved (approved, denied, always, expired)."""
+    return [str(p["resolution"]) for p in payloads(daemon, "permission.resolved", session)]
+
+
 def decisions(daemon: DaemonProcess, session: str) -> list[dict[str, Any]]:
     """The session's decisions, oldest first."""
     return payloads(daemon, "decision", session)

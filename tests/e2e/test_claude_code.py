@@ -39,6 +39,7 @@ from tests.e2e.support import (
     harness_cli,
     list_approvals,
     payloads,
+    resolutions,
 )
 
 # --- running claude ------------------------------------------------------------------------
@@ -233,14 +234,14 @@ def test_an_asked_call_is_held_until_the_cli_resolves_it(
     [decision] = decisions(running_daemon, run.session_id)
     assert decision["tool"] == "Bash" and decision["input"] == command
     kinds = event_kinds(running_daemon, run.session_id)
-    assert "approval.requested" in kinds, kinds
+    assert "permission.request" in kinds, kinds
     if answer == "approve":
         assert (project / "seen.txt").read_text() == FAKE_DOTENV, run.describe()
-        assert "approval.approved" in kinds, kinds
+        assert resolutions(running_daemon, run.session_id) == ["approved"], kinds
         assert run.denied_ids() == [], run.describe()
     else:
         assert not (project / "seen.txt").exists(), run.describe()
-        assert "approval.denied" in kinds, kinds
+        assert resolutions(running_daemon, run.session_id) == ["denied"], kinds
         assert run.denied_ids() == ["toolu_held"], run.describe()
         told = run.told("toolu_held")
         assert told.startswith("[error] ") and approval["id"] in told, run.describe()
@@ -261,7 +262,8 @@ def test_an_unanswered_held_call_is_denied_when_the_hold_expires(
     assert not (project / "seen.txt").exists(), run.describe()
     assert run.denied_ids() == ["toolu_expired"], run.describe()
     kinds = event_kinds(daemon, run.session_id)
-    assert "approval.requested" in kinds and "approval.expired" in kinds, kinds
+    assert "permission.request" in kinds, kinds
+    assert resolutions(daemon, run.session_id) == ["expired"], kinds
     assert list_approvals(claude.workspace) == []
 
 

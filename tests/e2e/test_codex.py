@@ -45,6 +45,7 @@ from tests.e2e.support import (
     finish,
     harness_cli,
     payloads,
+    resolutions,
 )
 
 PATCH_MODEL = "gpt-5.5"  # Codex offers apply_patch only to models whose metadata it knows
@@ -293,14 +294,15 @@ def test_an_asked_call_is_held_until_the_cli_resolves_it(
     [decision] = decisions(running_daemon, run.session_id)
     assert decision["tool"] == "Bash" and decision["input"] == {"command": "cp .env seen.txt"}
     kinds = event_kinds(running_daemon, run.session_id)
-    assert "approval.requested" in kinds, kinds
+    assert "permission.request" in kinds, kinds
     if answer == "approve":
         assert (project / "seen.txt").read_text() == FAKE_DOTENV, run.describe()
-        assert "approval.approved" in kinds and "approval.executed" in kinds, kinds
+        assert resolutions(running_daemon, run.session_id) == ["approved"], kinds
+        assert "permission.executed" in kinds, kinds
     else:
         assert not (project / "seen.txt").exists(), run.describe()
         assert run.executed() == [], run.describe()
-        assert "approval.denied" in kinds, kinds
+        assert resolutions(running_daemon, run.session_id) == ["denied"], kinds
         assert "blocked by PreToolUse hook" in run.output_of("call_held"), run.describe()
 
 

@@ -130,12 +130,12 @@ def test_an_approved_call_runs_once_and_every_step_is_audited(daemon: Client, ho
     ran = {**tool_call("s-ok", **READ_ENV), "status": "succeeded", "output": "X=1"}
     daemon.request("POST", "/tool-results", ran)
     assert kinds_of(daemon, "s-ok") == [
-        "approval.requested",
-        "approval.approved",
+        "permission.request",
+        "permission.resolved",
         "decision",
         "session.tainted",
         "tool.result",
-        "approval.executed",
+        "permission.executed",
     ]
     (logged,) = events_of(daemon, "s-ok", "decision")
     assert logged["seq"] == decision["event_seq"]
@@ -165,8 +165,9 @@ def test_the_cli_lists_and_approves(daemon: Client, hold: Hold, home: Home) -> N
     assert approved.returncode == 0, approved.stderr
     assert f"approved {pending['id']}" in approved.stdout
     assert answer.result(5)["verdict"] == "allow"
-    (event,) = events_of(daemon, "s-cli", "approval.approved")
+    (event,) = events_of(daemon, "s-cli", "permission.resolved")
     assert event["actor"] == "cli" and event["payload"]["by"] == "cli"
+    assert event["payload"]["resolution"] == "approved"
     assert daemon.request("GET", f"/approvals/{pending['id']}")["resolved_by"] == "cli"
 
     again = cli(home, "approvals", "deny", pending["id"])

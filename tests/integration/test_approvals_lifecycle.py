@@ -57,7 +57,11 @@ def test_unanswered_calls_expire_after_the_configured_hold(
         assert "no one approved this call within 1 s" in decision["reason"]
         expired = client.request("GET", f"/approvals/{pending['id']}")
         assert (expired["status"], expired["resolved_by"]) == ("expired", "timeout")
-        assert kinds_of(client, "s-late") == ["approval.requested", "approval.expired", "decision"]
+        assert kinds_of(client, "s-late") == [
+            "permission.request",
+            "permission.resolved",
+            "decision",
+        ]
         with pytest.raises(ApiError) as late:
             client.request("POST", f"/approvals/{pending['id']}/approve")
         assert late.value.status == 409 and "it is expired" in late.value.message

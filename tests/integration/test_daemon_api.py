@@ -38,6 +38,7 @@ def test_health_version_capabilities(daemon: Client) -> None:
         "prompt-screening",
         "audit",
         "approvals",
+        "learned-rules",
         "tool-results",
         "sessions",
     ]

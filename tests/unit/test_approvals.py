@@ -17,6 +17,7 @@ from stockade.daemon.approvals import (
     ApprovalBroker,
     ApprovalStatus,
     HoldRefused,
+    Resolution,
     input_sha256,
 )
 from stockade.daemon.pipeline import Pipeline
@@ -184,8 +185,13 @@ def test_racing_resolutions_exactly_one_wins(store: SqliteAuditStore) -> None:
     async def scenario() -> list[Any]:
         approval = _open(broker)
         racers = [
-            pipeline.resolve(approval.id, approve, by, None)
-            for approve, by in ((True, "cli"), (False, "api"), (True, "api"), (False, "cli"))
+            pipeline.resolve(approval.id, answer, by, None)
+            for answer, by in (
+                (Resolution.APPROVE, "cli"),
+                (Resolution.DENY, "api"),
+                (Resolution.APPROVE, "api"),
+                (Resolution.DENY, "cli"),
+            )
         ]
         return list(await asyncio.gather(*racers, return_exceptions=True))
 
@@ -194,8 +200,8 @@ def test_racing_resolutions_exactly_one_wins(store: SqliteAuditStore) -> None:
     lost = [r for r in results if isinstance(r, ApiProblem)]
     assert len(won) == 1 and len(lost) == 3
     assert all(problem.status == 409 for problem in lost)
-    kinds = [event.kind for event in store.query()]
-    assert kinds == [f"approval.{won[0]['status']}"]
+    (event,) = store.query()
+    assert (event.kind, event.payload["resolution"]) == ("permission.resolved", won[0]["status"])
 
 
 def test_a_resolution_with_a_note_is_recorded_with_who(store: SqliteAuditStore) -> None:
@@ -206,14 +212,17 @@ def test_a_resolution_with_a_note_is_recorded_with_who(store: SqliteAuditStore) 
         approval = _open(broker)
         async with asyncio.timeout(5), asyncio.TaskGroup() as tasks:
             tasks.create_task(broker.wait(approval, 30, None))
-            answer = await pipeline.resolve(approval.id, False, "cli", "use the staging host")
+            answer = await pipeline.resolve(
+                approval.id, Resolution.DENY, "cli", "use the staging host"
+            )
         return answer, approval
 
     answer, approval = asyncio.run(scenario())
     assert answer["status"] == "denied" and answer["resolved_by"] == "cli"
     assert approval.note == "use the staging host"
     (event,) = store.query()
-    assert (event.kind, event.actor, event.session) == ("approval.denied", "cli", "s-1")
+    assert (event.kind, event.actor, event.session) == ("permission.resolved", "cli", "s-1")
+    assert event.payload["resolution"] == "denied"
     assert event.payload["note"] == "use the staging host"
     assert event.payload["approval_id"] == approval.id
 
@@ -237,12 +246,12 @@ def test_a_resolution_being_recorded_wins_over_the_timeout(store: SqliteAuditSto
         approval = _open(broker, timeout_s=0.05)
         async with asyncio.timeout(5), asyncio.TaskGroup() as tasks:
             tasks.create_task(broker.wait(approval, 0.05, None))
-            await pipeline.resolve(approval.id, True, "cli", None)
+            await pipeline.resolve(approval.id, Resolution.APPROVE, "cli", None)
         return approval
 
     approval = asyncio.run(scenario())
     assert (approval.status, approval.resolved_by) == (ApprovalStatus.APPROVED, "cli")
-    assert [event.kind for event in store.query()] == ["approval.approved"]
+    assert [event.kind for event in store.query()] == ["permission.resolved"]
 
 
 class FailingStore:
@@ -259,7 +268,7 @@ def test_an_unrecorded_approval_does_not_let_the_call_run() -> None:
         async with asyncio.timeout(5), asyncio.TaskGroup() as tasks:
             tasks.create_task(broker.wait(approval, 30, None))
             with pytest.raises(ApiProblem) as failed:
-                await pipeline.resolve(approval.id, True, "cli", None)
+                await pipeline.resolve(approval.id, Resolution.APPROVE, "cli", None)
         assert _status(failed) == (500, "internal")
         return approval
 

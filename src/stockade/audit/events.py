@@ -20,13 +20,16 @@ kind                       payload
                            caused it (restored on start)
 ``prompt.screened``        harness, session, verdict, matched pattern, prompt sha256
                            (never the text); ``prompt.error`` when screening failed
-``approval.requested``     ref, and the call: agent, action, ``input`` (redacted),
-                           cwd, project_root, reason, rule_id, zone, expires_at
-``approval.approved``      ref, ``by`` (``cli`` or ``api``, also the actor), ``note``
-``approval.denied``        as ``approval.approved``
-``approval.expired``       ref, ``why`` (``timeout``, ``disconnect``, ``shutdown``,
-                           ``unrecorded``)
-``approval.executed``      ref, ``tool_result_seq`` of the result that ran it
+``permission.request``     ref, and the call: agent, action, ``input`` (redacted),
+                           cwd, project_root, reason, rule_id, zone, severity,
+                           expires_at
+``permission.resolved``    ref, ``resolution`` (``approved``, ``denied``, ``always``,
+                           ``expired``); a human's answer adds ``by`` (``cli``,
+                           ``ui`` or ``api``, also the actor), ``note`` and, for
+                           ``always``, the ``learned_rule``; an expiry adds ``why``
+                           (``timeout``, ``disconnect``, ``shutdown``, ``unrecorded``)
+``permission.executed``    ref, ``tool_result_seq`` of the result that ran it
+``rule.revoked``           the learned ``rule`` taken back, and ``by``
 ``tool.result``            harness, session, agent, tool, tool_use_id, action,
                            input_sha256, status (``succeeded``, ``failed``,
                            ``not_run``), output_chars, redacted_labels,

@@ -36,12 +36,14 @@ _SHOWN = (
     "reason",
     "rule_id",
     "zone",
+    "severity",
     "cwd",
     "project_root",
     "created_at",
     "expires_at",
     "resolved_at",
     "resolved_by",
+    "learned_rule",
     "input_sha256",
 )
 
@@ -94,10 +96,35 @@ def approve(
     ctx: typer.Context,
     approval_id: ApprovalId,
     note: Note = None,
+    always: Annotated[
+        bool,
+        typer.Option(
+            "--always",
+            help="Also allow calls like this one from now on, in this project "
+            "(a narrow rule: `stockade rules list`).",
+        ),
+    ] = False,
+    prefix: Annotated[
+        str | None,
+        typer.Option("--prefix", help="With --always: the command prefix to allow."),
+    ] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="With --always: the path glob to allow.")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="With --always: the domain to allow.")
+    ] = None,
     json_out: output.JsonFlag = False,
 ) -> None:
-    """Let the held call run (once)."""
-    _resolve(state(ctx).client(), approval_id, "approve", note, json_out)
+    """Let the held call run (once, or with --always from now on)."""
+    scope = {k: v for k, v in (("command", prefix), ("path", path), ("domain", domain)) if v}
+    if scope and not always:
+        raise typer.BadParameter("--prefix, --path and --domain go with --always")
+    body: dict[str, Any] = {} if note is None else {"note": note}
+    if scope:
+        body["scope"] = scope
+    verb = "always" if always else "approve"
+    _resolve(state(ctx).client(), approval_id, verb, body, json_out)
 
 
 @app.command()
@@ -108,17 +135,22 @@ def deny(
     json_out: output.JsonFlag = False,
 ) -> None:
     """Refuse the held call; the agent is told it was denied."""
-    _resolve(state(ctx).client(), approval_id, "deny", note, json_out)
+    _resolve(
+        state(ctx).client(), approval_id, "deny", {} if note is None else {"note": note}, json_out
+    )
 
 
-def _resolve(client: Client, approval_id: str, verb: str, note: str | None, json_out: bool) -> None:
-    body = {} if note is None else {"note": note}
+def _resolve(
+    client: Client, approval_id: str, verb: str, body: dict[str, Any], json_out: bool
+) -> None:
     approval = client.request("POST", f"{_path(approval_id)}/{verb}", body, headers=_FROM_CLI)
     if json_out:
         output.emit_json(approval)
         return
-    done = "approved" if verb == "approve" else "denied"
+    done = "denied" if verb == "deny" else "approved"
     typer.echo(f"{done} {approval['id']}: {approval['tool_name']} {summary(approval['input'])}")
+    if approval.get("learned_rule"):
+        typer.echo(f"learned rule {approval['learned_rule']} (see `stockade rules list`)")
 
 
 def _path(approval_id: str) -> str:

@@ -28,6 +28,7 @@ from stockade.cli import (
     gateway,
     install,
     output,
+    rules,
     serve,
     trust,
     ui,
@@ -106,6 +107,7 @@ serve.register(app)
 check.register(app)
 audit.register(app)
 approvals.register(app)
+rules.register(app)
 doctor.register(app)
 trust.register(app)
 install.register(app)

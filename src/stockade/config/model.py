@@ -68,6 +68,9 @@ class Rule(_Strict):
     command: Pattern | None = Field(
         None, description="Command prefix, word by word ('git push' matches 'git push -f')."
     )
+    exact_command: bool = Field(
+        False, description="The command must be exactly these words, with no more arguments."
+    )
     path: Pattern | None = Field(
         None, description="Path glob; relative globs are anchored at the project root."
     )
@@ -80,6 +83,12 @@ class Rule(_Strict):
         if value is not None and not value.split():
             raise ValueError("command prefix must contain at least one word")
         return value
+
+    @model_validator(mode="after")
+    def _exact_needs_command(self) -> Rule:
+        if self.exact_command and self.command is None:
+            raise ValueError("exact_command needs a command")
+        return self
 
     def has_condition(self) -> bool:
         return any((self.action, self.tool, self.command, self.path, self.domain))
@@ -134,6 +143,10 @@ class ApprovalSettings(_Strict):
             "Longest time a held call (a hook that cannot ask a human itself) waits for "
             "`stockade approvals approve`; unanswered, it is denied."
         ),
+    )
+    notify: bool = Field(
+        True,
+        description="Announce each held call with `notify-send`, where it is installed.",
     )
 
 

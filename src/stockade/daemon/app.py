@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import __version__
 from stockade.audit import verify_database
+from stockade.daemon.approvals import Resolution
 from stockade.daemon.events import event_stream, kind_matcher
 from stockade.daemon.limits import Limits, read_body
 from stockade.daemon.pipeline import Pipeline
@@ -65,9 +66,19 @@ API_VERSION = "1"
 SUPPORTED_API_VERSIONS = ("v1",)
 LEVELS = ("permissive", "standard", "strict", "paranoid")
 PROFILES = ("read-only", "coding", "full")
-FEATURES = ("decide", "check", "prompt-screening", "audit", "approvals", "tool-results", "sessions")
-# Sent by `stockade approvals approve|deny`, so the audit log can say who answered.
+FEATURES = (
+    "decide",
+    "check",
+    "prompt-screening",
+    "audit",
+    "approvals",
+    "learned-rules",
+    "tool-results",
+    "sessions",
+)
+# Sent by the CLI and the control UI, so the audit log can say who answered.
 CLIENT_HEADER = "stockade-client"
+_NAMED_CLIENTS = frozenset({"cli", "ui"})
 _VERSIONED_PATH = re.compile(r"^/api/(?P<version>[^/]+)(?:/|$)")
 
 
@@ -142,16 +153,33 @@ class Api:
         return JSONResponse(approval.to_json())
 
     async def approve(self, request: Request) -> JSONResponse:
-        return await self._resolve(request, approve=True)
+        return await self._resolve(request, Resolution.APPROVE)
 
     async def deny(self, request: Request) -> JSONResponse:
-        return await self._resolve(request, approve=False)
+        return await self._resolve(request, Resolution.DENY)
 
-    async def _resolve(self, request: Request, *, approve: bool) -> JSONResponse:
+    async def always(self, request: Request) -> JSONResponse:
+        return await self._resolve(request, Resolution.ALWAYS)
+
+    async def _resolve(self, request: Request, resolution: Resolution) -> JSONResponse:
         body = parse_body(ResolveBody, await self._body(request), empty_ok=True)
-        by = "cli" if request.headers.get(CLIENT_HEADER) == "cli" else "api"
+        if body.scope is not None and resolution is not Resolution.ALWAYS:
+            raise ApiProblem(422, "invalid_request", "scope applies to `always` only")
         approval_id: str = request.path_params["approval_id"]
-        return JSONResponse(await self.ctx.pipeline.resolve(approval_id, approve, by, body.note))
+        scope = None if body.scope is None else body.scope.to_scope()
+        answer = await self.ctx.pipeline.resolve(
+            approval_id, resolution, _resolver(request), body.note, scope
+        )
+        return JSONResponse(answer)
+
+    async def rules(self, request: Request) -> JSONResponse:
+        learned = self.ctx.pipeline.service.learned_rules
+        return JSONResponse({"rules": [entry.to_json() for entry in learned]})
+
+    async def revoke_rule(self, request: Request) -> JSONResponse:
+        parse_body(EmptyBody, await self._body(request), empty_ok=True)
+        rule_id: str = request.path_params["rule_id"]
+        return JSONResponse(await self.ctx.pipeline.revoke_rule(rule_id, _resolver(request)))
 
     async def check(self, request: Request) -> JSONResponse:
         body = parse_body(ToolCallBody, await self._body(request))
@@ -246,6 +274,12 @@ class Api:
             )
         result = await asyncio.to_thread(self.store.purge_before, body.before.isoformat())
         return JSONResponse({"purged": result.purged, "base_seq": result.base_seq})
+
+
+def _resolver(request: Request) -> str:
+    """Who answered, for the audit log: the client's own word (``cli``, ``ui``), else ``api``."""
+    client = request.headers.get(CLIENT_HEADER)
+    return client if client in _NAMED_CLIENTS else "api"
 
 
 async def _client_gone(request: Request) -> None:
@@ -355,6 +389,9 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/approvals/{{approval_id}}", api.approval, methods=["GET"]),
         Route(f"{v1}/approvals/{{approval_id}}/approve", api.approve, methods=["POST"]),
         Route(f"{v1}/approvals/{{approval_id}}/deny", api.deny, methods=["POST"]),
+        Route(f"{v1}/approvals/{{approval_id}}/always", api.always, methods=["POST"]),
+        Route(f"{v1}/rules", api.rules, methods=["GET"]),
+        Route(f"{v1}/rules/{{rule_id}}/revoke", api.revoke_rule, methods=["POST"]),
         Route(f"{v1}/prompts/screen", api.screen_prompt, methods=["POST"]),
         Route(f"{v1}/policy", api.policy, methods=["GET"]),
         Route(f"{v1}/reload", api.reload, methods=["POST"]),

@@ -32,7 +32,7 @@ from typing import Any
 
 from stockade.audit.events import format_ts
 from stockade.daemon.problems import ApiProblem
-from stockade.decision import Decision
+from stockade.decision import Decision, Zone
 from stockade.request import ToolCall
 
 ClientGone = Callable[[], Awaitable[None]]
@@ -48,6 +48,28 @@ class ApprovalStatus(StrEnum):
     DENIED = "denied"
     EXPIRED = "expired"
     EXECUTED = "executed"
+
+
+class Severity(StrEnum):
+    """How much a held call could cost if approved by mistake, from its zone."""
+
+    INFO = "info"
+    WARN = "warn"
+    CRITICAL = "critical"
+
+    @classmethod
+    def of(cls, zone: Zone) -> Severity:
+        if zone >= Zone.MACHINE:
+            return cls.CRITICAL
+        return cls.WARN if zone >= Zone.NETWORK else cls.INFO
+
+
+class Resolution(StrEnum):
+    """How a human answered; ``always`` also recorded a learned allow rule."""
+
+    APPROVE = "approve"
+    DENY = "deny"
+    ALWAYS = "always"
 
 
 class Expiry(StrEnum):
@@ -71,9 +93,11 @@ def input_sha256(tool_input: Mapping[str, Any]) -> str:
 
 @dataclass(slots=True, eq=False)
 class Approval:
-    """One held call. ``input`` is already redacted: the raw input stays with the request."""
+    """One held call. ``input`` is redacted; the raw call (``call``) never leaves memory:
+    an "always" answer learns its rule from it."""
 
     id: str
+    call: ToolCall = field(repr=False)
     harness: str
     session_id: str
     tool_name: str
@@ -83,6 +107,7 @@ class Approval:
     reason: str
     rule_id: str
     zone: str
+    severity: Severity
     cwd: str
     project_root: str | None
     created_at: datetime
@@ -91,6 +116,7 @@ class Approval:
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     note: str | None = None
+    learned_rule: str | None = None
     settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +131,7 @@ class Approval:
             "reason": self.reason,
             "rule_id": self.rule_id,
             "zone": self.zone,
+            "severity": self.severity.value,
             "cwd": self.cwd,
             "project_root": self.project_root,
             "status": self.status.value,
@@ -112,6 +139,7 @@ class Approval:
             "expires_at": format_ts(self.expires_at),
             "resolved_at": None if self.resolved_at is None else format_ts(self.resolved_at),
             "resolved_by": self.resolved_by,
+            "learned_rule": self.learned_rule,
         }
 
 
@@ -143,6 +171,7 @@ class ApprovalBroker:
         now = self._clock()
         approval = Approval(
             id=self._new_id(),
+            call=call,
             harness=call.harness,
             session_id=call.session_id,
             tool_name=call.tool_name,
@@ -152,6 +181,7 @@ class ApprovalBroker:
             reason=decision.reason,
             rule_id=decision.rule_id,
             zone=decision.zone.label,
+            severity=Severity.of(decision.zone),
             cwd=call.cwd,
             project_root=call.project_root,
             created_at=now,
@@ -175,6 +205,18 @@ class ApprovalBroker:
             )
         return approval
 
+    def require_pending(self, approval_id: str) -> Approval:
+        """The approval if it is still pending; 404 when unknown, 409 with its status if not."""
+        approval = self.require(approval_id)
+        if approval.status is not ApprovalStatus.PENDING:
+            raise ApiProblem(
+                409,
+                "not_pending",
+                f"approval {approval.id} is not pending: it is {approval.status.value}",
+                "an approval answers once; the agent must try the call again",
+            )
+        return approval
+
     def listing(self, *, include_resolved: bool) -> list[Approval]:
         """Oldest first; resolved ones only when asked for."""
         found = list(self._pending.values())
@@ -189,14 +231,7 @@ class ApprovalBroker:
 
         The held request is not woken until :meth:`settle`.
         """
-        approval = self.require(approval_id)
-        if approval.status is not ApprovalStatus.PENDING:
-            raise ApiProblem(
-                409,
-                "not_pending",
-                f"approval {approval.id} is not pending: it is {approval.status.value}",
-                "an approval answers once; the agent must try the call again",
-            )
+        approval = self.require_pending(approval_id)
         self._finish(approval, status, by)
         approval.note = note
         return approval

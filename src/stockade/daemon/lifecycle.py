@@ -47,6 +47,7 @@ from stockade.daemon.gateway.auth import Authenticator
 from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app, plan_gateway
 from stockade.daemon.gateway.protocol import with_read_timeout
 from stockade.daemon.limits import Limits
+from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
@@ -165,7 +166,8 @@ async def _run(
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
-    pipeline = Pipeline(service, store, redactor, events=events)
+    notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
+    pipeline = Pipeline(service, store, redactor, events=events, notifier=notifier)
     gateway_settings = plan.settings if plan else load_settings(home)[0].gateway
     auth = authenticator(home, gateway_settings, store.append)
     pid = os.getpid()

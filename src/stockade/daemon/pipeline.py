@@ -29,6 +29,7 @@ from collections import Counter
 from typing import Any
 
 from stockade.audit import AuditEvent, SqliteAuditStore
+from stockade.config.learned import LearnedRule, new_rule_id, now_iso, save_learned
 from stockade.daemon.approvals import (
     Approval,
     ApprovalBroker,
@@ -36,9 +37,11 @@ from stockade.daemon.approvals import (
     ClientGone,
     Expiry,
     HoldRefused,
+    Resolution,
     input_sha256,
 )
 from stockade.daemon.events import EventHub
+from stockade.daemon.notify import Notifier
 from stockade.daemon.problems import ApiProblem
 from stockade.daemon.schemas import (
     DecideBody,
@@ -50,6 +53,7 @@ from stockade.daemon.schemas import (
 from stockade.decision import Decision, Verdict, Zone
 from stockade.errors import ConfigError
 from stockade.policy.actions import TOOL_UNKNOWN, canonicalize
+from stockade.policy.learning import Scope, ScopeError
 from stockade.policy.state import Outcome, prompt_digest
 from stockade.redact import Redactor
 from stockade.request import ToolCall
@@ -59,6 +63,13 @@ logger = logging.getLogger(__name__)
 
 ERROR_RULE = "error:internal"
 TAINT_KIND = "session.tainted"
+REQUEST_KIND = "permission.request"
+RESOLVED_KIND = "permission.resolved"
+_RESOLVED_AS = {
+    Resolution.APPROVE: "approved",
+    Resolution.DENY: "denied",
+    Resolution.ALWAYS: "always",
+}
 PAGE = 1000
 # The marker stockade.redact puts in place of a secret; counted to report what was found.
 _MARKER = re.compile(r"\[REDACTED:([A-Za-z0-9_-]+):[0-9a-f]{8}\]")
@@ -91,6 +102,7 @@ class Pipeline:
         redactor: Redactor | None = None,
         approvals: ApprovalBroker | None = None,
         events: EventHub | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         """``events`` is the hub ``store`` reports to (its ``on_stored``)."""
         self.service = service
@@ -98,8 +110,11 @@ class Pipeline:
         self.redactor = redactor or Redactor()
         self.approvals = approvals or ApprovalBroker()
         self.events = events or EventHub()
+        self.notifier = notifier or Notifier(enabled=False)
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
+        # Serializes changes to the learned rules file (read, add or remove, write).
+        self._rules_lock = asyncio.Lock()
 
     async def decide(
         self, body: DecideBody, client_gone: ClientGone | None = None
@@ -156,13 +171,15 @@ class Pipeline:
             "reason": approval.reason,
             "rule_id": approval.rule_id,
             "zone": approval.zone,
+            "severity": approval.severity.value,
             "expires_at": approval.to_json()["expires_at"],
         }
         try:
-            await self._append("approval.requested", call.harness, call.session_id, requested)
+            await self._append(REQUEST_KIND, call.harness, call.session_id, requested)
         except BaseException:
             self.approvals.expire(approval, Expiry.UNRECORDED)
             raise
+        self.notifier.held(approval)
         await self.approvals.wait(approval, timeout_s, client_gone)
         status, ref = approval.status, approval.id
         if status is ApprovalStatus.APPROVED:
@@ -178,25 +195,95 @@ class Pipeline:
             note = f": {approval.note}" if approval.note else ""
             reason = f"denied by a human (approval {ref}){note}"
             return Outcome(_deny_asked(asked, reason)), approval
-        expired = {**_approval_ref(approval), "why": approval.resolved_by}
-        await self._append("approval.expired", call.harness, call.session_id, expired)
+        expired = {**_approval_ref(approval), "resolution": "expired", "why": approval.resolved_by}
+        await self._append(RESOLVED_KIND, call.harness, call.session_id, expired)
         reason = _expiry_reason(approval, timeout_s)
         return Outcome(_deny_asked(asked, reason)), approval
 
     async def resolve(
-        self, approval_id: str, approve: bool, by: str, note: str | None
+        self,
+        approval_id: str,
+        resolution: Resolution,
+        by: str,
+        note: str | None,
+        scope: Scope | None = None,
     ) -> dict[str, Any]:
-        """Approve or deny a pending approval; 404 unknown, 409 when no longer pending."""
-        status = ApprovalStatus.APPROVED if approve else ApprovalStatus.DENIED
+        """Answer a pending approval; 404 unknown, 409 no longer pending.
+
+        ``always`` first works out the narrow rule (422 when none fits, and the
+        approval stays pending), then claims the approval, saves the rule and records
+        both in one ``permission.resolved`` event before the held call wakes.
+        """
+        learned: LearnedRule | None = None
+        if resolution is Resolution.ALWAYS:
+            learned = self._learn(self.approvals.require_pending(approval_id), by, note, scope)
+        status = ApprovalStatus.DENIED if resolution is Resolution.DENY else ApprovalStatus.APPROVED
         approval = self.approvals.claim(approval_id, status, by, note)
         recorded = False
         try:
-            payload = {**_approval_ref(approval), "by": by, "note": note}
-            await self._append(f"approval.{status.value}", by, approval.session_id, payload)
+            if learned is not None:
+                await self._save_rule(learned)
+                approval.learned_rule = learned.id
+            payload = {
+                **_approval_ref(approval),
+                "resolution": _RESOLVED_AS[resolution],
+                "by": by,
+                "note": note,
+                "learned_rule": None if learned is None else learned.to_json(),
+            }
+            await self._append(RESOLVED_KIND, by, approval.session_id, payload)
             recorded = True
         finally:
             self.approvals.settle(approval, recorded=recorded)
         return approval.to_json()
+
+    def _learn(
+        self, approval: Approval, by: str, note: str | None, scope: Scope | None
+    ) -> LearnedRule:
+        """The rule an "always" answer to ``approval`` records; 422 when none is narrow."""
+        reason = f"always allowed by {by} (approval {approval.id})"
+        try:
+            root, rules = self.service.propose_rule(approval.call, scope or Scope(), reason=reason)
+        except ScopeError as exc:
+            raise ApiProblem(
+                422, "no_narrow_rule", str(exc), "approve this call once instead"
+            ) from None
+        return LearnedRule(
+            id=new_rule_id(),
+            project_root=root,
+            harness=approval.harness,
+            tool_name=approval.tool_name,
+            rules=rules,
+            approval_id=approval.id,
+            by=by,
+            note=note,
+            created_at=now_iso(),
+        )
+
+    async def _save_rule(self, learned: LearnedRule) -> None:
+        async with self._rules_lock:
+            updated = (*self.service.learned_rules, learned)
+            await asyncio.to_thread(save_learned, self.service.rules_path, updated)
+            self.service.use_learned(updated)
+
+    async def revoke_rule(self, rule_id: str, by: str) -> dict[str, Any]:
+        """Remove a learned rule at once; 404 when there is none by that id."""
+        async with self._rules_lock:
+            current = self.service.learned_rules
+            found = next((entry for entry in current if entry.id == rule_id), None)
+            if found is None:
+                raise ApiProblem(
+                    404,
+                    "not_found",
+                    f"no learned rule {rule_id[:40]!r}",
+                    "see `stockade rules list`",
+                )
+            remaining = tuple(entry for entry in current if entry is not found)
+            await asyncio.to_thread(save_learned, self.service.rules_path, remaining)
+            self.service.use_learned(remaining)
+        revoked = {"rule": found.to_json(), "by": by}
+        seq = await self._append("rule.revoked", by, None, revoked)
+        return {"revoked": found.to_json(), "event_seq": seq}
 
     async def tool_result(self, body: ToolResultBody) -> dict[str, Any]:
         """Record what became of a call and redact its output; the output itself is not kept.
@@ -240,7 +327,7 @@ class Pipeline:
             )
             if approval is not None:
                 executed = {**_approval_ref(approval), "tool_result_seq": seq}
-                await self._append("approval.executed", call.harness, call.session_id, executed)
+                await self._append("permission.executed", call.harness, call.session_id, executed)
         return {"output": redacted, "redacted": redacted != body.output, "event_seq": seq}
 
     async def session_event(self, body: SessionBody) -> dict[str, Any]:

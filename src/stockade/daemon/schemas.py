@@ -23,6 +23,7 @@ from pydantic import (
 
 from stockade.daemon.problems import ApiProblem
 from stockade.policy.actions import HARNESSES
+from stockade.policy.learning import Scope
 from stockade.request import PromptSubmission, ToolCall
 
 MAX_PROMPT_CHARS = 256 * 1024
@@ -124,10 +125,22 @@ class SessionBody(_Body):
     agent: Name | None = None
 
 
+class ScopeBody(_Body):
+    """How wide an ``always`` rule is; each field must still cover the held call."""
+
+    command: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    domain: Annotated[str, Field(min_length=1, max_length=253)] | None = None
+
+    def to_scope(self) -> Scope:
+        return Scope(command=self.command, path=self.path, domain=self.domain)
+
+
 class ResolveBody(_Body):
-    """``POST /approvals/{id}/approve`` and ``/deny``: ``{}``, or a note for the record."""
+    """``POST /approvals/{id}/approve|deny|always``: ``{}``, a note, and for ``always`` a scope."""
 
     note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] | None = None
+    scope: ScopeBody | None = None
 
 
 class PromptBody(_Body):

@@ -27,6 +27,7 @@ from stockade.policy.compile import CompiledPolicy
 from stockade.policy.findings import Analysis, Finding
 from stockade.policy.inspect import INSPECTORS, Context
 from stockade.policy.paths import PathResolver
+from stockade.policy.rules import CallFacts
 from stockade.policy.state import Outcome, PromptScreening, SessionState, prompt_digest
 from stockade.policy.zones import zone_verdict
 from stockade.request import PromptSubmission, ToolCall
@@ -52,13 +53,7 @@ class Engine:
 
     def decide(self, call: ToolCall, state: SessionState) -> Outcome:
         """Judge ``call`` in a session that has done ``state``; the state is not changed."""
-        canonical = canonicalize(call.harness, call.tool_name)
-        action = canonical.action
-        cwd = self.resolver.resolve(call.cwd, "/")
-        root = cwd if call.root == call.cwd else self.resolver.resolve(call.root, "/")
-        ctx = Context(call, action, self.policy, self.resolver, cwd, root)
-        analysis = Analysis()
-        INSPECTORS[action](ctx, analysis)
+        action, analysis = self._analyze(call)
         verdicts = _Verdicts([], [], [])
         self._tool_lists(call.tool_name, action, verdicts)
         self._rules_and_findings(analysis, verdicts)
@@ -66,6 +61,18 @@ class Engine:
         zone = max((f.zone for s in analysis.subjects for f in s.findings), default=Zone.SAFE)
         decision = self._verdict(verdicts, zone, action)
         return Outcome(decision, tuple(dict.fromkeys(analysis.credential_sources)))
+
+    def facts(self, call: ToolCall) -> tuple[CallFacts, ...]:
+        """What each part of ``call`` touches, as rules see it (to learn a rule from it)."""
+        return tuple(subject.facts for subject in self._analyze(call)[1].subjects)
+
+    def _analyze(self, call: ToolCall) -> tuple[str, Analysis]:
+        action = canonicalize(call.harness, call.tool_name).action
+        cwd = self.resolver.resolve(call.cwd, "/")
+        root = cwd if call.root == call.cwd else self.resolver.resolve(call.root, "/")
+        analysis = Analysis()
+        INSPECTORS[action](Context(call, action, self.policy, self.resolver, cwd, root), analysis)
+        return action, analysis
 
     def screen_prompt(self, submission: PromptSubmission) -> PromptScreening:
         digest = prompt_digest(submission.prompt)

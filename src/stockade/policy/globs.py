@@ -15,6 +15,11 @@ def has_glob(text: str) -> bool:
     return any(char in GLOB_CHARS for char in text)
 
 
+def escape_glob(text: str) -> str:
+    """A glob that matches ``text`` literally (each wildcard character in a class)."""
+    return "".join(f"[{char}]" if char in GLOB_CHARS else char for char in text)
+
+
 def literal_prefix(pattern: str) -> str:
     """The part of a glob before its first wildcard (the whole text if it has none)."""
     for index, char in enumerate(pattern):
@@ -50,7 +55,7 @@ def glob_to_regex(pattern: str) -> str:
             body = pattern[index + 1 : end]
             if body.startswith("!"):
                 body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
             index = end + 1
         else:
             out.append(re.escape(char))

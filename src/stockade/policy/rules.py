@@ -141,7 +141,7 @@ class RuleIndex:
                     found.append(hit)
         for argv in facts.commands:
             node = self._trie
-            for word in _command_words(argv):
+            for word in command_words(argv):
                 child = node.children.get(word)
                 if child is None:
                     break
@@ -178,7 +178,10 @@ class RuleIndex:
             return False
         if rule.command:
             words = rule.command.split()
-            if not any(_command_words(argv)[: len(words)] == words for argv in facts.commands):
+            if rule.exact_command:
+                if not any(command_words(argv) == words for argv in facts.commands):
+                    return False
+            elif not any(command_words(argv)[: len(words)] == words for argv in facts.commands):
                 return False
         if rule.domain and not any(_domain_matches(rule.domain, host) for host in facts.hosts):
             return False
@@ -186,7 +189,8 @@ class RuleIndex:
         return regex is None or any(regex.match(path) for path in facts.paths)
 
 
-def _command_words(argv: tuple[str, ...]) -> list[str]:
+def command_words(argv: tuple[str, ...]) -> list[str]:
+    """The words a command prefix is matched against: the program without its directory."""
     if not argv:
         return []
     return [argv[0].rsplit("/", 1)[-1], *argv[1:]]

@@ -1,14 +1,16 @@
 """Merging settings and overrides into one flat policy specification.
 
 Order: user settings → the agent's override → the user's override for the project
-→ the project's own file. Scalars (level, profile) are replaced by later layers;
+→ the project's own file → the rules learned from "always" answers in the project.
+Scalars (level, profile) are replaced by later layers;
 lists are united, so a deny or ask added anywhere survives (deny > ask > allow is
 applied when deciding). Each rule keeps an id that says where it came from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from stockade.config.model import Level, PolicyOverride, Profile, Rule, Settings
 
@@ -102,6 +104,14 @@ def apply_override(spec: PolicySpec, override: PolicyOverride, source: str) -> P
         credential_patterns=spec.credential_patterns + tuple(override.credentials.patterns),
         sources=spec.sources + (source,),
     )
+
+
+def add_rules(spec: PolicySpec, rules: Iterable[NamedRule], source: str) -> PolicySpec:
+    """``spec`` with more rules after its own (learned "always" rules)."""
+    added = tuple(rules)
+    if not added:
+        return spec
+    return replace(spec, rules=spec.rules + added, sources=spec.sources + (source,))
 
 
 def extend_patterns(spec: PolicySpec, patterns: list[str], source: str) -> PolicySpec:
