@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 PHONE: ViewportSize = {"width": 375, "height": 740}
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 WAIT_MS = 20_000  # for something the daemon does (a held call arriving, a search answering)
+AUDIT_FILTERS = ("session", "tool", "verdict", "kind", "since", "until")
 # Before login the page asks /ui/session (401 when logged out) and a wrong token gets a
 # 401 from /ui/login: Chromium logs both as console errors. Only these are expected.
 _EXPECTED_401 = re.compile(r"/ui/(session|login)$")
@@ -151,22 +152,19 @@ class UiPage:
         )
 
     def search_audit(self, **filters: str) -> list[str]:
-        """Search the audit view with ``filters`` (form field names); each result's summary."""
+        """Search the audit view with ``filters`` (the form's field names; the others are
+        emptied) and return each result's summary line."""
         self.open_view("audit")
         form = self.page.locator("#audit-form")
-        form.get_by_role("button", name="Clear").click()
-        for name, value in filters.items():
+        for name in AUDIT_FILTERS:
             field_ = form.locator(f'[name="{name}"]')
             if name == "verdict":
-                field_.select_option(value)
+                field_.select_option(filters.pop(name, ""))
             else:
-                field_.fill(value)
-        status = self.page.locator("#audit-status")
-        status.evaluate("node => { node.textContent = '' }")
+                field_.fill(filters.pop(name, ""))
+        assert not filters, f"no such filter: {filters}"
         form.get_by_role("button", name="Search").click()
-        self.page.wait_for_function(
-            "() => /event|No event/.test(document.getElementById('audit-status').textContent)"
-        )
+        self.page.locator('#audit-results[aria-busy="false"]').wait_for(state="attached")
         return self.page.locator("#audit-results summary").all_inner_texts()
 
     def has_horizontal_scroll(self) -> bool:

@@ -165,7 +165,7 @@ def test_held_claude_code_calls_arrive_live_and_the_ui_answers_them(claude_ui: C
     assert any("permission.resolved" in line and "by ui" in line for line in everything)
     [only_denied] = ui.search_audit(session=run.session_id, verdict="deny")
     assert "decision" in only_denied and "deny" in only_denied, only_denied
-    [only_allowed] = ui.search_audit(session=run.session_id, verdict="allow")
+    [only_allowed] = ui.search_audit(session=run.session_id, verdict="allow", kind="decision")
     assert "decision" in only_allowed and "allow" in only_allowed, only_allowed
     assert len(decisions(gateway.daemon, run.session_id)) == 2
     ui.open_view("sessions")
@@ -181,21 +181,29 @@ def test_always_approving_a_held_call_records_a_rule_shown_in_the_ui(
         claude_ui.ui,
         claude_ui.project,
     )
+    # A download asks (network zone); this one stays on this machine (the fake model server).
+    fetch = {"command": f"curl -s -o fetched.txt {claude.server.base_url}/"}
 
-    process = claude.start([tool_use("Bash", {"command": "cp .env kept.txt"}, "toolu_always")])
+    process = claude.start(
+        [tool_use("Bash", fetch, "toolu_always")], [tool_use("Bash", fetch, "toolu_again")]
+    )
     try:
-        ui.held("cp .env kept.txt")
+        ui.held(fetch["command"])
         ui.page.keyboard.press("Shift+A")
     finally:
         run = claude.finish(process, gateway.daemon)
 
-    assert (project / "kept.txt").read_text() == FAKE_DOTENV, run.describe()
+    assert (project / "fetched.txt").exists(), run.describe()
     [resolved] = payloads(gateway.daemon, "permission.resolved", run.session_id)
     assert (resolved["resolution"], resolved["by"]) == ("always", "ui"), resolved
+    learned = resolved["learned_rule"]["id"]
+    first, again = decisions(gateway.daemon, run.session_id)
+    assert first["verdict"] == again["verdict"] == "allow", run.describe()
+    assert learned in again["rule_id"] and "approval_id" not in again, again  # not held again
     ui.open_view("rules")
-    rule = ui.page.locator(f'#rules-list li[data-id="{resolved["rule_id"]}"]')
+    rule = ui.page.locator(f'#rules-list li[data-id="{learned}"]')
     rule.wait_for()
-    assert "Bash" in rule.inner_text()
+    assert "Bash" in rule.inner_text() and str(project) in rule.inner_text()
 
 
 def test_the_keyboard_answers_held_calls_and_their_input_is_shown_as_text(

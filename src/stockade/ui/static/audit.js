@@ -7,6 +7,7 @@ import { badge, byId, el, pretty, timeNode, toast } from "./dom.js";
 const PAGE = 50;
 let query = null;
 let cursor = 0;
+let generation = 0; // a newer search drops the pages of older ones still in flight
 
 /** The form's filters as query parameters (times from the local clock to RFC 3339). */
 function filters() {
@@ -37,6 +38,7 @@ export function setup() {
 export async function search() {
   query = filters();
   cursor = 0;
+  generation += 1;
   byId("audit-results").replaceChildren();
   await page();
 }
@@ -52,24 +54,30 @@ export function searchSession(session) {
 async function page() {
   const status = byId("audit-status");
   const more = byId("audit-more");
+  const results = byId("audit-results");
   more.disabled = true;
+  results.setAttribute("aria-busy", "true");
   status.textContent = "Searching…";
+  const asked = generation;
   let data;
   try {
     data = await get("/audit/events", { ...query, order: "desc", limit: PAGE, after: cursor || undefined });
   } catch (error) {
+    if (asked !== generation) return;
+    results.setAttribute("aria-busy", "false");
     status.textContent = `Search failed: ${error.message}`;
     if (error.status !== 401 && error.status !== 422) toast(status.textContent, "error");
     more.disabled = false;
     return;
   }
-  const results = byId("audit-results");
+  if (asked !== generation) return;
   for (const event of data.events) results.append(row(event));
   cursor = data.next_after;
   const shown = results.children.length;
   status.textContent = shown ? `${shown} event${shown === 1 ? "" : "s"}` : "No event matches.";
   more.hidden = data.events.length < PAGE;
   more.disabled = false;
+  results.setAttribute("aria-busy", "false");
 }
 
 export function reset() {
@@ -77,6 +85,7 @@ export function reset() {
   byId("audit-status").textContent = "";
   byId("audit-more").hidden = true;
   query = null;
+  generation += 1;
 }
 
 export function isLoaded() {
