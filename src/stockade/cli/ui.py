@@ -53,10 +53,12 @@ def _address(ctx: typer.Context) -> tuple[bool, str | None]:
         url = answer.get("url")
         return True, url if isinstance(url, str) else None
     from stockade.config import load_settings
-    from stockade.daemon.gateway.plan import plan_gateway
+    from stockade.daemon.gateway.endpoint import Endpoint
 
-    plan = plan_gateway(load_settings(state(ctx).home)[0].gateway)
-    return False, None if plan is None else plan.url
+    settings = load_settings(state(ctx).home)[0].gateway
+    if settings.listen is None:
+        return False, None
+    return False, Endpoint.parse(settings.listen).url(tls=settings.tls_cert is not None)
 
 
 def register(app: typer.Typer) -> None:

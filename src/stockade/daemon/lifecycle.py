@@ -31,21 +31,24 @@ import signal
 import socket
 import sys
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import Literal
 
 import uvicorn
 import uvloop
+from starlette.types import ASGIApp
 
 from stockade import __version__
 from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
 from stockade.config import load_settings
+from stockade.config.model import GatewaySettings
 from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.events import EventHub
 from stockade.daemon.gateway.app import socket_routes
 from stockade.daemon.gateway.auth import Authenticator
 from stockade.daemon.gateway.plan import GatewayPlan, authenticator, gateway_app, plan_gateway
 from stockade.daemon.gateway.protocol import with_read_timeout
+from stockade.daemon.gateway.tls import TlsFiles
 from stockade.daemon.limits import Limits
 from stockade.daemon.notify import Notifier
 from stockade.daemon.pipeline import Pipeline, restore_session_taints
@@ -168,8 +171,8 @@ async def _run(
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
     pipeline = Pipeline(service, store, redactor, events=events, notifier=notifier)
-    gateway_settings = plan.settings if plan else load_settings(home)[0].gateway
-    auth = authenticator(home, gateway_settings, store.append)
+    # Without a listener only rotation (over the socket) uses it: the lockout never counts.
+    auth = authenticator(home, plan.settings if plan else GatewaySettings(), store.append)
     pid = os.getpid()
     reason = "startup failed"
     try:
@@ -184,7 +187,7 @@ async def _run(
                     auth.tokens.load_or_create()
                 atomic_write(home.pid_path, f"{pid}\n".encode())
                 listeners = _Listeners(home, pipeline, auth, limits, log_level)
-                reason = await listeners.serve(sock, tcp, plan)
+                reason = await listeners.serve(sock, (plan, tcp) if plan and tcp else None)
             finally:
                 if tcp is not None:
                     tcp.close()
@@ -222,29 +225,28 @@ class _Listeners:
             server.stop(reason)
 
     async def serve(
-        self, sock: socket.socket, tcp: socket.socket | None, plan: GatewayPlan | None
+        self, sock: socket.socket, gateway: tuple[GatewayPlan, socket.socket] | None
     ) -> str:
         """Serve until a signal or ``POST /shutdown``; returns why it stopped."""
         ctx = DaemonContext(self.home, self.pipeline, self.limits, request_stop=lambda: None)
         # The app is built before the server that will run it, so its stop hook is tied here.
         ctx.request_stop = functools.partial(self.stop, "shutdown requested over the API")
+        plan = gateway[0] if gateway else None
         socket_only = socket_routes(self.auth, self.limits, plan.url if plan else None)
-        # A Unix socket has no proxies: forwarded headers mean nothing.
-        main = self._server(create_app(ctx, socket_only), proxy_headers=False)
+        main = self._server(create_app(ctx, socket_only))
         listening = [(main, sock)]
-        if plan is not None and tcp is not None:
+        if gateway is not None:
+            plan, tcp = gateway
             settings = plan.settings
             app = gateway_app(plan, create_app(ctx), self.auth, self.limits)
-            gateway = self._server(
+            server = self._server(
                 app,
                 http=with_read_timeout(settings.read_timeout_s),
                 lifespan="off",
-                proxy_headers=False,  # the guard reads them, from trusted proxies only
-                timeout_keep_alive=settings.idle_timeout_s,
-                ssl_certfile=plan.tls.cert if plan.tls else None,
-                ssl_keyfile=plan.tls.key if plan.tls else None,
+                keep_alive_s=settings.idle_timeout_s,
+                tls=plan.tls,
             )
-            listening.append((gateway, tcp))
+            listening.append((server, tcp))
         loop = asyncio.get_running_loop()
         reloads: asyncio.Queue[None] = asyncio.Queue()
         loop.add_signal_handler(signal.SIGTERM, self.stop, "SIGTERM")
@@ -265,19 +267,31 @@ class _Listeners:
                 loop.remove_signal_handler(signum)
         return main.stop_reason
 
-    def _server(self, app: Any, **options: Any) -> _Server:
+    def _server(
+        self,
+        app: ASGIApp,
+        *,
+        http: type[asyncio.Protocol] | str = "httptools",
+        lifespan: Literal["on", "off"] = "on",
+        keep_alive_s: int = KEEP_ALIVE_S,
+        tls: TlsFiles | None = None,
+    ) -> _Server:
         config = uvicorn.Config(
             app,
             loop="uvloop",
-            http=options.pop("http", "httptools"),
-            lifespan=options.pop("lifespan", "on"),
+            http=http,
+            lifespan=lifespan,
             access_log=False,
             server_header=False,
-            timeout_keep_alive=options.pop("timeout_keep_alive", KEEP_ALIVE_S),
+            # Forwarded headers mean nothing on a Unix socket; on TCP the guard reads them,
+            # from trusted proxies only.
+            proxy_headers=False,
+            timeout_keep_alive=keep_alive_s,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
             log_config=None,
             log_level=self.log_level,
-            **options,
+            ssl_certfile=tls.cert if tls else None,
+            ssl_keyfile=tls.key if tls else None,
         )
         server = _Server(config)
         self.servers.append(server)

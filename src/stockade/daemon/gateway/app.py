@@ -108,7 +108,7 @@ def create_gateway_app(
     *,
     tls: bool,
 ) -> ASGIApp:
-    """The TCP application: guard → (API | login routes + UI)."""
+    """The TCP application: guard → (API | login routes + UI); a bug in the guard is a 500."""
     handlers = _Login(auth, limits, secure_cookie=tls)
     routes: list[BaseRoute] = [
         Route(LOGIN_PATH, handlers.login, methods=["POST"]),
@@ -121,7 +121,7 @@ def create_gateway_app(
         middleware=[Middleware(CatchAll)],
         exception_handlers={ApiProblem: on_api_problem, HTTPException: on_http_exception},
     )
-    return Guard(_Split(api, rest), auth, allowlist, proxies)
+    return CatchAll(Guard(_Split(api, rest), auth, allowlist, proxies))
 
 
 def socket_routes(auth: Authenticator, limits: Limits, url: str | None) -> list[BaseRoute]:

@@ -20,6 +20,8 @@ never touch the token or the audit log:
 
 The client address (see :mod:`.clients`) is left in ``scope["state"]["client"]``
 for the login route. Every refusal closes the connection: its body was not read.
+A ``Stockade-Client: cli`` header is dropped: the CLI speaks over the socket only, so
+over TCP it could only be a claim, and the audit log would name the wrong resolver.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from stockade.daemon.app import CLIENT_HEADER
 from stockade.daemon.gateway.allowlist import Allowlist
 from stockade.daemon.gateway.auth import Authenticator, unauthorized
 from stockade.daemon.gateway.clients import TrustedProxies
@@ -36,6 +39,7 @@ from stockade.daemon.problems import ApiProblem
 LOGIN_PATH = "/ui/login"
 SESSION_PATH = "/ui/session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CLI_CLAIM = (CLIENT_HEADER.encode(), b"cli")
 
 
 def is_api(path: str) -> bool:
@@ -66,6 +70,7 @@ class Guard:
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
+            scope["headers"] = [h for h in scope["headers"] if h != _CLI_CLAIM]
         await self.app(scope, receive, send)
 
     async def _refusal(self, scope: Scope) -> Response | None:
