@@ -453,26 +453,6 @@ def test_tail_human_lines_show_payload(home: Home, fake: Any) -> None:
     )
 
 
-def test_tail_follow_polls_after_the_last_seq(
-    home: Home, fake: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    events = [event(1)]
-    client = fake({("GET", "/audit/events"): paged(events)})
-    sleeps = iter([None, KeyboardInterrupt()])
-
-    def sleep(seconds: float) -> None:
-        step = next(sleeps)
-        events.append(event(2))
-        if isinstance(step, BaseException):
-            raise step
-
-    monkeypatch.setattr("stockade.cli.audit.time.sleep", sleep)
-    result = run(home, "audit", "tail", "-f", "--json")
-    assert result.exit_code == 0  # Ctrl-C ends -f cleanly
-    assert [json.loads(line)["seq"] for line in result.stdout.splitlines()] == [1, 2]
-    assert client.calls[1][3]["after"] == 1
-
-
 def test_show_json(home: Home, fake: Any) -> None:
     fake({("GET", "/audit/events/5"): event(5, verdict="allow")})
     result = run(home, "audit", "show", "5", "--json")

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from stockade.audit.chain import GENESIS_HASH, event_hash
 from stockade.audit.events import AuditEvent, ChainHead, StoredEvent, normalize_ts
-from stockade.audit.sessions import SESSIONS_SQL, SessionSummary
+from stockade.audit.sessions import SessionSummary, list_sessions
 from stockade.audit.writer import Append, AuditWriter, OnStored, Purge, PurgeResult, Row
 from stockade.errors import AuditIntegrityError, StockadeError
 
@@ -240,7 +240,7 @@ class SqliteAuditStore:
 
     def sessions(self, *, limit: int = 50, offset: int = 0) -> list[SessionSummary]:
         """Sessions seen in the log, newest activity first (:mod:`stockade.audit.sessions`)."""
-        return [SessionSummary.from_row(row) for row in self._read(SESSIONS_SQL, (limit, offset))]
+        return list_sessions(self._read, limit=limit, offset=offset)
 
     def iter_all(self, batch: int = 10_000) -> Iterator[StoredEvent]:
         """Every event in seq order, read in batches so the read lock is never held long."""

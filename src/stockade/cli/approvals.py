@@ -4,7 +4,9 @@ A harness that cannot ask a human itself (Codex, Gemini CLI, Claude Code in ``-p
 mode) has its ``ask`` held by the daemon; ``list`` shows them, ``approve`` lets the one
 held call run, ``deny`` refuses it. Each answer is single-use: answering again, or
 after the hold expired, fails with the approval's current status. The JSON printed is
-the API's own (``docs/api.md``), so scripts can poll ``list --json``.
+the API's own (``docs/api.md``), so scripts can poll ``list --json``. ``watch`` follows
+the daemon's event stream instead of polling: it prints each call as it is held and again
+as it is resolved, and outlives a daemon restart.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import typer
 
 from stockade.cli import output
 from stockade.cli.context import state
+from stockade.errors import StockadeError
 
 if TYPE_CHECKING:
     from stockade.client import Client
@@ -46,6 +49,9 @@ _SHOWN = (
     "learned_rule",
     "input_sha256",
 )
+_WATCHED_KINDS = "permission.request,permission.resolved"  # what `watch` follows
+_HELD_FIELDS = ("action", "input", "reason", "zone", "severity", "expires_at")
+_RESOLVED_STYLE = {"approved": "bold green", "always": "bold green", "denied": "bold red"}
 
 app = typer.Typer(help="List, approve and deny calls held for a human.", no_args_is_help=True)
 
@@ -138,6 +144,90 @@ def deny(
     _resolve(
         state(ctx).client(), approval_id, "deny", {} if note is None else {"note": note}, json_out
     )
+
+
+@app.command()
+def watch(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
+    """Print each call as it is held and as it is resolved, until Ctrl-C.
+
+    With --json, one object per line: ``{"event": "held", ...}`` or
+    ``{"event": "resolved", "resolution": ..., ...}``.
+    """
+    client = state(ctx).client()
+    head = int(client.request("GET", "/audit/head")["seq"])  # first: nothing falls between
+    shown: set[str] = set()
+
+    def show_once(record: dict[str, Any]) -> None:
+        if record["event"] == "held":
+            if record["approval_id"] in shown:
+                return
+            shown.add(record["approval_id"])
+        _print_watched(record, json_out)
+
+    for approval in client.request("GET", "/approvals")["approvals"]:
+        show_once(_held_from_approval(approval))
+
+    def lost(problem: StockadeError) -> None:
+        output.note(f"waiting for the daemon ({problem.message}); Ctrl-C to stop")
+
+    try:
+        for event in client.follow(after=head, kinds=_WATCHED_KINDS, on_lost=lost):
+            record = _watched(event)
+            if record is not None:
+                show_once(record)
+    except KeyboardInterrupt:
+        return
+
+
+def _watched(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A held or resolved record from a ``permission.*`` event; None for other kinds."""
+    kind, payload = event["kind"], event["payload"]
+    ref = {key: payload.get(key) for key in ("approval_id", "harness", "session", "tool")}
+    if kind == "permission.request":
+        call = {key: payload.get(key) for key in _HELD_FIELDS}
+        return {"event": "held", **ref, **call, "seq": event["seq"]}
+    if kind != "permission.resolved":
+        return None
+    # A human's answer names who gave it; an expiry says why.
+    by = payload.get("by") or payload.get("why")
+    resolution = payload.get("resolution")
+    return {"event": "resolved", **ref, "resolution": resolution, "by": by, "seq": event["seq"]}
+
+
+def _held_from_approval(approval: dict[str, Any]) -> dict[str, Any]:
+    """The held record of an approval already pending when ``watch`` starts."""
+    return {
+        "event": "held",
+        "approval_id": approval["id"],
+        "harness": approval["harness"],
+        "session": approval["session_id"],
+        "tool": approval["tool_name"],
+        **{key: approval.get(key) for key in _HELD_FIELDS},
+        "seq": None,
+    }
+
+
+def _print_watched(record: dict[str, Any], json_out: bool) -> None:
+    if json_out:
+        output.emit_jsonl(record)
+        return
+    from rich.text import Text
+
+    word = "held" if record["event"] == "held" else str(record["resolution"])
+    line = Text.assemble(
+        (f"{word:<9}", "bold yellow" if word == "held" else _RESOLVED_STYLE.get(word, "bold")),
+        (str(record["approval_id"]), "bold"),
+        "  ",
+        (f"{record['harness']}  {record['session']}", "magenta"),
+        "  ",
+        str(record["tool"]),
+    )
+    if record["event"] == "held":
+        line.append(f"  {summary(record['input'])}")
+        line.append(f"  ({record['reason']})", style="dim")
+    else:
+        line.append(f"  by {record['by']}", style="dim")
+    output.stdout().print(line, soft_wrap=True)
 
 
 def _resolve(

@@ -1,6 +1,8 @@
 """The audit log from the command line: ``tail``, ``show``, ``export``, ``verify``, ``purge``.
 
-Reading goes through the daemon, which owns the database. ``verify`` is the exception:
+Reading goes through the daemon, which owns the database. ``tail -f`` follows the
+daemon's event stream (``GET /api/v1/events``) and outlives a daemon restart: it
+reconnects and resumes after the last seq it printed. ``verify`` is the exception:
 it reads the SQLite file directly, so a chain can be checked with the daemon stopped
 (or after it was compromised). ``purge`` is destructive, so the command refuses
 without ``--yes`` and only then sends ``confirm: true``; the daemon checks it again.
@@ -12,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from stockade.client import Client
 
 PAGE = 1000
-FOLLOW_INTERVAL_S = 0.5
 
 
 class ConfirmationRequired(StockadeError):
@@ -59,21 +59,23 @@ def tail(
     """Print the last events, oldest first (JSON Lines with --json)."""
     filters = {key: value for key, value in (("session", session), ("kind", kind)) if value}
     client = state(ctx).client()
+    # Read before the page, so that following from it leaves no gap.
+    head = int(client.request("GET", "/audit/head")["seq"]) if follow else 0
     query: dict[str, str | int] = {**filters, "order": "desc", "limit": max(lines, 1)}
     newest_first = client.request("GET", "/audit/events", query=query)["events"]
-    last = newest_first[0]["seq"] if newest_first else 0
     for event in reversed(newest_first[:lines]):
         _print_event(event, json_out)
     if not follow:
         return
+    last = int(newest_first[0]["seq"]) if newest_first else head
+
+    def lost(problem: StockadeError) -> None:
+        output.note(f"waiting for the daemon ({problem.message}); Ctrl-C to stop")
+
     try:
-        while True:
-            time.sleep(FOLLOW_INTERVAL_S)
-            query = {**filters, "after": last, "limit": PAGE, "order": "asc"}
-            page = client.request("GET", "/audit/events", query=query)
-            for event in page["events"]:
+        for event in client.follow(after=last, kinds=kind, on_lost=lost):
+            if session is None or event.get("session") == session:
                 _print_event(event, json_out)
-            last = _advance(page, last)
     except KeyboardInterrupt:
         return  # Ctrl-C is how -f ends: not an error
 

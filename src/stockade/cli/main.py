@@ -30,6 +30,7 @@ from stockade.cli import (
     output,
     rules,
     serve,
+    sessions,
     trust,
     ui,
 )
@@ -108,6 +109,7 @@ check.register(app)
 audit.register(app)
 approvals.register(app)
 rules.register(app)
+sessions.register(app)
 doctor.register(app)
 trust.register(app)
 install.register(app)

@@ -42,6 +42,7 @@ from stockade.daemon.problems import (
     on_http_exception,
 )
 from stockade.daemon.schemas import (
+    MAX_SEQ,
     ApprovalsQuery,
     DecideBody,
     EmptyBody,
@@ -292,7 +293,7 @@ def _last_event_id(header: str | None) -> int | None:
     """The ``Last-Event-ID`` an EventSource sends back: one of our seqs, or 422."""
     if header is None:
         return None
-    if not (header.isascii() and header.isdigit()) or len(header) > 19:
+    if not (header.isascii() and header.isdigit()) or len(header) > 19 or int(header) > MAX_SEQ:
         raise ApiProblem(
             422,
             "invalid_request",

@@ -170,7 +170,7 @@ async def _run(
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
-    pipeline = Pipeline(service, store, redactor, events=events, notifier=notifier)
+    pipeline = Pipeline(service, store, redactor, notifier=notifier, events=events)
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
     auth = authenticator(home, plan.settings if plan else GatewaySettings(), store.append)
     pid = os.getpid()

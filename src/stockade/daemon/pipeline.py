@@ -101,16 +101,16 @@ class Pipeline:
         store: SqliteAuditStore,
         redactor: Redactor | None = None,
         approvals: ApprovalBroker | None = None,
-        events: EventHub | None = None,
         notifier: Notifier | None = None,
+        events: EventHub | None = None,
     ) -> None:
         """``events`` is the hub ``store`` reports to (its ``on_stored``)."""
         self.service = service
         self.store = store
         self.redactor = redactor or Redactor()
         self.approvals = approvals or ApprovalBroker()
-        self.events = events or EventHub()
         self.notifier = notifier or Notifier(enabled=False)
+        self.events = events or EventHub()
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
         # Serializes changes to the learned rules file (read, add or remove, write).

@@ -30,6 +30,7 @@ MAX_PROMPT_CHARS = 256 * 1024
 MAX_OUTPUT_CHARS = 512 * 1024
 MAX_HOLD_S = 3600.0
 MAX_NOTE_CHARS = 500
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer: a bigger cursor would fail in the query
 MAX_KINDS = 32
 MAX_KIND_CHARS = 100
 # One item of ``?kinds=``: a kind (``decision``) or every kind under a prefix (``permission.*``).
@@ -180,7 +181,7 @@ class EventsQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=MAX_SEQ)
     limit: int = Field(default=100, ge=1, le=1000)
     kind: Name | None = None
     session: Name | None = None
@@ -197,7 +198,7 @@ class StreamQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    after: int | None = Field(default=None, ge=0)
+    after: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     kinds: Annotated[tuple[str, ...], BeforeValidator(_kind_patterns)] = ()
 
 
@@ -207,7 +208,7 @@ class SessionsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_SEQ)
 
 
 class ApprovalsQuery(BaseModel):
