@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import time
 from collections.abc import Callable
@@ -82,6 +83,12 @@ def test_every_api_request_needs_the_token(spawn_daemon: Spawn) -> None:
     ]
     assert {event["payload"]["client"] for event in failed} == {"127.0.0.1"}
     assert failed[-1]["payload"]["path"] == "/api/v1/decide"
+
+    # The TCP listener stops with the daemon.
+    gw.process.stop()
+    assert gw.process.wait() == 0
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", gw.port), timeout=5).close()
     _assert_token_nowhere(gw.process, gw.token)
 
 

@@ -42,11 +42,16 @@ kind                       payload
 ``config.reloaded``        previous and new config hash
 ``config.reload_failed``   the error; the running policy was kept
 ``audit.purged``           ``before``, ``purged`` (count), ``base_seq`` (first kept)
+``auth.failed``            gateway: client, forwarded, method, path, reason (never
+                           what was presented)
+``auth.locked_out``        gateway: client, forwarded, max_failures, window_s,
+                           lockout_s (once per lockout)
+``gateway.token_rotated``  ``by`` (``cli``, ``api``), sessions_ended (never the token)
 =========================  =======================================================
 
 ``actor`` says who caused the event: ``"daemon"``, the harness of the call or session
-(``"claude-code"``, ``"codex"``, ``"gemini"``, ``"generic"``), or who answered an
-approval (``"cli"``, ``"api"``).
+(``"claude-code"``, ``"codex"``, ``"gemini"``, ``"generic"``), who answered an
+approval (``"cli"``, ``"ui"``, ``"api"``), or ``"gateway"`` for ``auth.*``.
 """
 
 from __future__ import annotations

@@ -220,7 +220,7 @@ class _Listeners:
     def stop(self, reason: str) -> None:
         # Held calls are answered (denied) at once: uvicorn waits for in-flight requests.
         self.pipeline.approvals.close()
-        self.pipeline.events.close()  # and so would it for open event streams
+        self.pipeline.events.close()  # ... and so it would for open event streams
         for server in self.servers:
             server.stop(reason)
 

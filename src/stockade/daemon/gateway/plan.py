@@ -44,7 +44,7 @@ def plan_gateway(settings: GatewaySettings, http: str | None = None) -> GatewayP
         try:
             settings = GatewaySettings.model_validate({**settings.model_dump(), "listen": http})
         except ValidationError as exc:
-            problem = exc.errors()[0]["msg"]
+            problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
             raise ConfigError(
                 f"--http {http!r}: {problem}", "give HOST:PORT, e.g. 127.0.0.1:8700"
             ) from None

@@ -77,7 +77,8 @@ class DeadlineProtocol(HttpToolsProtocol):
         self._read_timer = None
         if self.transport.is_closing():
             return
-        if self._in_headers or self.cycle is None:
+        # Answer only when no response is on its way (a pipelined one could be).
+        if self.cycle is None or (self._in_headers and self.cycle.response_complete):
             self.transport.write(TIMEOUT_RESPONSE)
         self.transport.close()
 
