@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from tests.daemon_support import DaemonProcess, tool_call
 
+from bench import loadgen
 from bench.common import median, percentile, temporary_world, write_result
 from stockade.client import Client
 from stockade.home import Home
@@ -67,22 +66,6 @@ def _concurrent(
     return _summary([x for per in latencies for x in per], elapsed)
 
 
-def _loadgen(home: Home, body: dict[str, Any], connections: int, per_conn: int) -> dict[str, float]:
-    """Throughput from :mod:`bench.loadgen` in its own process (a client that does not
-    starve the daemon of the second core)."""
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.loadgen", str(home.socket_path), json.dumps(body)]
-        + ["--connections", str(connections), "--per-connection", str(per_conn)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    row: dict[str, float] = json.loads(output.stdout)
-    row["max_us"] = float("nan")
-    return row
-
-
 def _summary(latencies_us: list[float], elapsed_s: float) -> dict[str, float]:
     return {
         "n": len(latencies_us),
@@ -121,11 +104,11 @@ def main() -> dict[str, object]:
             results[name] = _concurrent(process, body, args.threads, args.per_thread)
             # A burst of host noise can halve one ~2 s run: report the median of several.
             runs = [
-                _loadgen(home, body, args.threads, args.per_thread * 2)
+                loadgen.measure(str(home.socket_path), body, args.threads, args.per_thread * 2)
                 for _ in range(args.loadgen_runs)
             ]
             runs.sort(key=lambda run: run["rps"])
-            loaded = runs[len(runs) // 2]
+            loaded = {**runs[len(runs) // 2], "max_us": float("nan")}
             loaded["rps_min"], loaded["rps_max"] = runs[0]["rps"], runs[-1]["rps"]
             results[f"decide x{args.threads} conns (loadgen)"] = loaded
         finally:

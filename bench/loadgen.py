@@ -1,11 +1,15 @@
-"""A lean load generator: N keep-alive connections on the Unix socket, pre-encoded requests.
+"""A lean load generator: N keep-alive connections, pre-encoded requests.
 
 The Python ``http.client`` in threads costs more CPU per request than the daemon
 does, and on a 2-core machine the client then starves the server. This one runs
 in its own process on asyncio, sends bytes prepared once, and reads responses by
 ``Content-Length``, so the figure measures the daemon.
 
-    python -m bench.loadgen SOCKET --connections 16 --requests 8000 BODY_JSON
+    python -m bench.loadgen SOCKET BODY_JSON --connections 16 --per-connection 500
+    python -m bench.loadgen 127.0.0.1:PORT BODY_JSON --token-file HOME/gateway.token
+
+A target with a colon is the TCP gateway (plain HTTP on loopback; each request
+carries the bearer token read from ``--token-file``); anything else is a Unix socket.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 try:
     import uvloop
@@ -21,16 +28,26 @@ except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
     uvloop = None  # type: ignore[assignment]
 
 
-def encode_request(path: str, body: bytes) -> bytes:
+def encode_request(
+    path: str, body: bytes, host: str = "stockade", token: str | None = None
+) -> bytes:
+    auth = "" if token is None else f"Authorization: Bearer {token}\r\n"
     head = (
-        f"POST /api/v1{path} HTTP/1.1\r\nHost: stockade\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"POST /api/v1{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"{auth}Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
 
-async def _connection(socket_path: str, requests: list[bytes], latencies: list[float]) -> None:
-    reader, writer = await asyncio.open_unix_connection(socket_path)
+async def _open(target: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    if ":" in target:
+        host, _, port = target.rpartition(":")
+        return await asyncio.open_connection(host.strip("[]"), int(port))
+    return await asyncio.open_unix_connection(target)
+
+
+async def _connection(target: str, requests: list[bytes], latencies: list[float]) -> None:
+    reader, writer = await _open(target)
     try:
         for request in requests:
             started = time.perf_counter()
@@ -49,17 +66,19 @@ async def _connection(socket_path: str, requests: list[bytes], latencies: list[f
 
 
 async def run(
-    socket_path: str, path: str, bodies: list[dict[str, object]], per_conn: int
+    target: str,
+    path: str,
+    bodies: list[dict[str, object]],
+    per_conn: int,
+    token: str | None = None,
 ) -> dict[str, float]:
     latencies: list[float] = []
-    tasks = []
+    host = target if ":" in target else "stockade"
     started = time.perf_counter()
     async with asyncio.TaskGroup() as group:
         for body in bodies:
-            request = encode_request(path, json.dumps(body).encode())
-            tasks.append(
-                group.create_task(_connection(socket_path, [request] * per_conn, latencies))
-            )
+            request = encode_request(path, json.dumps(body).encode(), host, token)
+            group.create_task(_connection(target, [request] * per_conn, latencies))
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -70,18 +89,45 @@ async def run(
     }
 
 
+def measure(
+    target: str,
+    body: dict[str, object],
+    connections: int,
+    per_conn: int,
+    token_file: Path | None = None,
+) -> dict[str, float]:
+    """One load-generator run in its own process (a client that does not starve the daemon
+    of the second core); its figures."""
+    extra = [] if token_file is None else ["--token-file", str(token_file)]
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", target, json.dumps(body), *extra]
+        + ["--connections", str(connections), "--per-connection", str(per_conn)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    row: dict[str, float] = json.loads(output.stdout)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("socket")
+    parser.add_argument("target", help="a Unix socket path, or HOST:PORT of the gateway")
     parser.add_argument("body", help="JSON body; session_id gets a per-connection suffix")
+    parser.add_argument("--token-file", help="the gateway token (for a HOST:PORT target)")
     parser.add_argument("--path", default="/decide")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--per-connection", type=int, default=500)
     args = parser.parse_args()
     template = json.loads(args.body)
     bodies = [{**template, "session_id": f"load-{i}"} for i in range(args.connections)]
+    token = None
+    if args.token_file:
+        with open(args.token_file, encoding="ascii") as handle:
+            token = handle.read().strip()
     runner = uvloop.run if uvloop is not None else asyncio.run
-    print(json.dumps(runner(run(args.socket, args.path, bodies, args.per_connection))))
+    print(json.dumps(runner(run(args.target, args.path, bodies, args.per_connection, token))))
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ from tests.browser.support import (
     LAPTOP,
     Gateway,
     UiPage,
-    free_port,
     gateway_config,
 )
-from tests.daemon_support import DaemonProcess
+from tests.daemon_support import DaemonProcess, free_port
 from tests.e2e.conftest import workspace
 from tests.e2e.test_claude_code import claude
 

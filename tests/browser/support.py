@@ -9,7 +9,6 @@ but the daemon and runs without a script error.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -43,13 +42,6 @@ AUDIT_FILTERS = ("session", "tool", "verdict", "kind", "since", "until")
 # Before login the page asks /ui/session (401 when logged out) and a wrong token gets a
 # 401 from /ui/login: Chromium logs both as console errors. Only these are expected.
 _EXPECTED_401 = re.compile(r"/ui/(session|login)$")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def gateway_config(port: int) -> str:
