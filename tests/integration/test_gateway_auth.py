@@ -6,6 +6,7 @@ the Unix socket. No request here may turn into an allow without the token.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -106,10 +107,18 @@ def test_rotation_ends_the_old_token_and_every_ui_session(spawn_daemon: Spawn) -
     assert gw.request("GET", "/ui/session", headers=session).body == {"authenticated": True}
     assert gw.request("GET", "/api/v1/health", headers=session).status == 200
 
+    # An event stream opened with the session goes on no longer than the session.
+    stream = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    stream.request("GET", "/api/v1/events", headers=session)
+    live = stream.getresponse()
+    assert live.status == 200 and live.readline() == b"retry: 1000\n"
+
     rotated = run_cli(gw.process.home, "gateway", "token", "--rotate", "--json")
     assert rotated.returncode == 0, rotated.stderr
     answer = json.loads(rotated.stdout)
     new_token = answer["token"]
+    live.read()  # returns at the stream's end (a socket timeout here fails the test)
+    stream.close()
     assert answer["rotated"] is True and answer["sessions_ended"] == 1
     assert new_token != gw.token and len(new_token) == 43
 

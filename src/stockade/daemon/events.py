@@ -116,9 +116,15 @@ class EventHub:
     def close(self) -> None:
         """End every stream and refuse new ones: the daemon is stopping."""
         self._closed = True
+        self.end_streams()
+
+    def end_streams(self) -> int:
+        """End every open stream; how many. Their clients must reconnect, and so show
+        their credentials again (the gateway's token was rotated)."""
         for subscription in self._subscribers:
             subscription.closed = True
             subscription.wake.set()
+        return len(self._subscribers)
 
     def _publish(self, events: tuple[StoredEvent, ...]) -> None:
         for subscription in self._subscribers:

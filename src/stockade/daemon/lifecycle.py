@@ -179,7 +179,8 @@ async def _run(
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
     pipeline = Pipeline(service, store, redactor, notifier=notifier, events=events)
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
-    auth = authenticator(home, plan.settings if plan else GatewaySettings(), store.append)
+    settings = plan.settings if plan else GatewaySettings()
+    auth = authenticator(home, settings, store.append, events.end_streams)
     pid = os.getpid()
     reason = "startup failed"
     try:

@@ -46,12 +46,19 @@ class Credential:
 
 class Authenticator:
     def __init__(
-        self, tokens: TokenStore, sessions: SessionStore, lockout: Lockout, audit: Audit
+        self,
+        tokens: TokenStore,
+        sessions: SessionStore,
+        lockout: Lockout,
+        audit: Audit,
+        end_streams: Callable[[], object] = lambda: None,
     ) -> None:
         self.tokens = tokens
         self.sessions = sessions
         self.lockout = lockout
         self._audit = audit
+        # A stream authorized before a rotation would go on delivering events: end them.
+        self._end_streams = end_streams
 
     def identify(self, headers: Headers) -> Credential:
         """Check the bearer token (when sent, it alone counts), else the session cookie."""
@@ -107,9 +114,11 @@ class Authenticator:
         return unauthorized(reason)
 
     async def rotate(self, by: str) -> int:
-        """A new token; the old one and every UI session stop working at once."""
+        """A new token; the old one, every UI session and every open event stream end at once
+        (a stream's client reconnects, and must then show the new token)."""
         self.tokens.rotate()
         ended = self.sessions.end_all()
+        self._end_streams()
         await self._audit(rotation_event(by, ended))
         logger.info("gateway token rotated (%d UI session(s) ended)", ended)
         return ended

@@ -7,6 +7,7 @@ daemon opens its audit log or binds anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -54,9 +55,11 @@ def plan_gateway(settings: GatewaySettings, http: str | None = None) -> GatewayP
     return GatewayPlan(settings, endpoint, check_tls(settings, endpoint))
 
 
-def authenticator(home: Home, settings: GatewaySettings, audit: Audit) -> Authenticator:
+def authenticator(
+    home: Home, settings: GatewaySettings, audit: Audit, end_streams: Callable[[], object]
+) -> Authenticator:
     lockout = Lockout(settings.max_failures, settings.failure_window_s, settings.lockout_s)
-    return Authenticator(TokenStore(home), SessionStore(), lockout, audit)
+    return Authenticator(TokenStore(home), SessionStore(), lockout, audit, end_streams)
 
 
 def gateway_app(plan: GatewayPlan, api: ASGIApp, auth: Authenticator, limits: Limits) -> ASGIApp:
