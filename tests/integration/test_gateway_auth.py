@@ -52,6 +52,12 @@ def test_every_api_request_needs_the_token(spawn_daemon: Spawn) -> None:
 
     health = gw.request("GET", "/api/v1/health", token=gw.token)
     assert health.status == 200 and health.body["pid"] == gw.process.pid
+    # Every answer, a refusal too, is data that no browser may frame, sniff or cache.
+    for answer in (missing, health):
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-frame-options"] == "DENY"
 
     # The same pipeline answers over TCP and over the socket.
     verdicts = []

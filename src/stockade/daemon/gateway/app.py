@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import ui
 from stockade.daemon.app import CLIENT_HEADER, CatchAll
@@ -32,6 +32,17 @@ from stockade.daemon.gateway.guard import LOGIN_PATH, SESSION_PATH, Guard, is_ap
 from stockade.daemon.limits import Limits, read_body
 from stockade.daemon.problems import ApiProblem, on_api_problem, on_http_exception
 from stockade.daemon.schemas import EmptyBody, parse_body
+
+# On every answer of the gateway that does not set its own (the UI's pages set a CSP for
+# themselves): JSON is data, never a page, a frame or something to cache.
+RESPONSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
 
 GATEWAY_PATH = "/api/v1/gateway"
 ROTATE_PATH = f"{GATEWAY_PATH}/token/rotate"
@@ -99,6 +110,28 @@ class _Split:
             await self.rest(scope, receive, send)
 
 
+class _SecurityHeaders:
+    """Adds :data:`RESPONSE_HEADERS` that a response did not set itself, refusals included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def hardened_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in RESPONSE_HEADERS if n not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, hardened_send)
+
+
 def create_gateway_app(
     api: ASGIApp,
     auth: Authenticator,
@@ -108,7 +141,8 @@ def create_gateway_app(
     *,
     tls: bool,
 ) -> ASGIApp:
-    """The TCP application: guard → (API | login routes + UI); a bug in the guard is a 500."""
+    """The TCP application: guard → (API | login routes + UI); a bug in the guard is a 500;
+    every answer carries the security headers."""
     handlers = _Login(auth, limits, secure_cookie=tls)
     routes: list[BaseRoute] = [
         Route(LOGIN_PATH, handlers.login, methods=["POST"]),
@@ -121,7 +155,7 @@ def create_gateway_app(
         middleware=[Middleware(CatchAll)],
         exception_handlers={ApiProblem: on_api_problem, HTTPException: on_http_exception},
     )
-    return CatchAll(Guard(_Split(api, rest), auth, allowlist, proxies))
+    return _SecurityHeaders(CatchAll(Guard(_Split(api, rest), auth, allowlist, proxies)))
 
 
 def socket_routes(auth: Authenticator, limits: Limits, url: str | None) -> list[BaseRoute]:
