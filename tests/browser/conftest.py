@@ -35,9 +35,13 @@ StartGateway = Callable[..., Gateway]
 OpenUi = Callable[..., UiPage]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole run (each test gets its own context)."""
+    """Debian's Chromium, headless, for one module (each test gets its own context).
+
+    Not for the whole run: Playwright's sync API keeps an event loop running on the main
+    thread while it is started, and every later test that calls ``asyncio.run`` would fail.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     with sync_playwright() as playwright:
