@@ -152,3 +152,10 @@ def test_api_version_header_mismatch(daemon: Client, raw_request: Any) -> None:
     assert status == 400 and body["error"]["code"] == "unsupported_api_version"
     status, _ = raw_request("GET", "/api/v1/health", headers={"Stockade-API-Version": "1"})
     assert status == 200
+    # /decide takes a shorter way to its handler (app.FastDecide), behind the same gate.
+    call = json.dumps(tool_call()).encode()
+    headers = {"Content-Type": "application/json", "Stockade-API-Version": "2"}
+    status, body = raw_request("POST", "/api/v1/decide", call, headers)
+    assert status == 400 and body["error"]["code"] == "unsupported_api_version"
+    status, body = raw_request("POST", "/api/v1/decide", b"{", {"Content-Type": "application/json"})
+    assert status == 400 and body["error"]["code"] == "invalid_json"

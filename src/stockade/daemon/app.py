@@ -15,7 +15,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,6 +68,7 @@ from stockade.identity import IdentityFiles
 from stockade.policy.actions import ALL_ACTIONS, GROUPS, HARNESSES
 
 API_VERSION = "1"
+DECIDE_PATH = "/api/v1/decide"
 SUPPORTED_API_VERSIONS = ("v1",)
 LEVELS = ("permissive", "standard", "strict", "paranoid")
 PROFILES = ("read-only", "coding", "full")
@@ -371,6 +372,30 @@ def _unsupported(message: str) -> ApiProblem:
     )
 
 
+class FastDecide:
+    """``POST /api/v1/decide`` straight to its handler, past Starlette's router and its two
+    exception middlewares: the one route every tool call takes.
+
+    What those layers do for it is done here, in the same order: the version gate has
+    already run (it wraps this class), an :class:`ApiProblem` becomes its answer, and
+    anything else escapes to :class:`CatchAll` (500, never a verdict).
+    """
+
+    def __init__(self, app: ASGIApp, decide: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = app
+        self.decide = decide
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == DECIDE_PATH and scope["method"] == "POST":
+            try:
+                response = await self.decide(Request(scope, receive))
+            except ApiProblem as problem:
+                response = problem.response()
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class CatchAll:
     """Any exception a route lets escape becomes 500 ``internal``, never a verdict."""
 
@@ -433,6 +458,10 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(CatchAll), Middleware(ApiVersionGate)],
+        middleware=[
+            Middleware(CatchAll),
+            Middleware(ApiVersionGate),
+            Middleware(FastDecide, decide=api.decide),
+        ],
         exception_handlers={ApiProblem: on_api_problem, HTTPException: on_http_exception},
     )
