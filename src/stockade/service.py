@@ -19,7 +19,7 @@ from typing import Any
 
 from stockade.config.learned import LearnedRule, load_learned
 from stockade.config.load import load_settings, read_ignore_file
-from stockade.config.model import AuditSettings, Rule, Settings
+from stockade.config.model import AuditSettings, GatewaySettings, Rule, Settings
 from stockade.config.project import load_project_file
 from stockade.config.trust import PROJECT_FILE, TrustStore
 from stockade.decision import Decision, Verdict, Zone
@@ -139,6 +139,11 @@ class DecisionService:
     def audit_settings(self) -> AuditSettings:
         """``[audit]``: redaction patterns and checkpoint periods (applied at daemon start)."""
         return self._settings.audit
+
+    @property
+    def gateway_settings(self) -> GatewaySettings:
+        """``[gateway]`` (read at daemon start; a reload does not change the listener)."""
+        return self._settings.gateway
 
     @property
     def redact_patterns(self) -> tuple[str, ...]:

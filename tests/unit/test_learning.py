@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.engine_support import Sandbox, make_sandbox
 
-from stockade.config.learned import LearnedRule, load_learned, new_rule_id, now_iso, save_learned
+from stockade.config.learned import LearnedRule, load_learned, save_learned
 from stockade.daemon.approvals import Severity
 from stockade.decision import Verdict, Zone
 from stockade.errors import ConfigError
@@ -33,14 +33,8 @@ def _learn(box: Sandbox, tool: str, tool_input: dict[str, Any]) -> str:
     """Learn from the call as the daemon does, save the rule, and return its id."""
     service = box.service
     root, rules = service.propose_rule(_call(box, tool, tool_input), Scope(), reason="test")
-    learned = LearnedRule(
-        id=new_rule_id(),
-        project_root=root,
-        harness="claude-code",
-        tool_name=tool,
-        rules=rules,
-        by="cli",
-        created_at=now_iso(),
+    learned = LearnedRule.record(
+        project_root=root, harness="claude-code", tool_name=tool, rules=rules, by="cli"
     )
     updated = (*service.learned_rules, learned)
     save_learned(box.home.rules_path, updated)

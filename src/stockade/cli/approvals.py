@@ -19,14 +19,12 @@ from urllib.parse import quote
 import typer
 
 from stockade.cli import output
-from stockade.cli.context import state
+from stockade.cli.context import FROM_CLI, state
 from stockade.errors import StockadeError
 
 if TYPE_CHECKING:
     from stockade.client import Client
 
-# Tells the daemon that a person at the command line answered (recorded as ``resolved_by``).
-_FROM_CLI = {"Stockade-Client": "cli"}
 # The input field that says most about a call, per common tool shape; else compact JSON.
 _TELLING_KEYS = ("command", "file_path", "path", "url", "pattern", "query", "prompt")
 _SUMMARY_CHARS = 60
@@ -233,7 +231,7 @@ def _print_watched(record: dict[str, Any], json_out: bool) -> None:
 def _resolve(
     client: Client, approval_id: str, verb: str, body: dict[str, Any], json_out: bool
 ) -> None:
-    approval = client.request("POST", f"{_path(approval_id)}/{verb}", body, headers=_FROM_CLI)
+    approval = client.request("POST", f"{_path(approval_id)}/{verb}", body, headers=FROM_CLI)
     if json_out:
         output.emit_json(approval)
         return

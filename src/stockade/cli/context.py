@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from stockade.client import Client
 
 
+# Sent with the requests that answer or change something, so the audit log names the CLI.
+FROM_CLI = {"Stockade-Client": "cli"}
+
+
 @dataclass(frozen=True, slots=True)
 class CliState:
     """The global options, resolved once."""

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from stockade.cli import output
-from stockade.cli.context import state
+from stockade.cli.context import FROM_CLI, state
 from stockade.daemon.gateway.token import TokenStore
 from stockade.errors import DaemonUnavailable
 from stockade.home import Home
@@ -53,11 +53,7 @@ def token(
 def _rotate(ctx: typer.Context, home: Home) -> int:
     """Rotate through the daemon if it runs, else offline; returns the UI sessions ended."""
     try:
-        answer = (
-            state(ctx)
-            .client()
-            .request("POST", "/gateway/token/rotate", {}, headers={"Stockade-Client": "cli"})
-        )
+        answer = state(ctx).client().request("POST", "/gateway/token/rotate", {}, headers=FROM_CLI)
         return int(answer["sessions_ended"])
     except DaemonUnavailable:
         pass

@@ -14,12 +14,10 @@ import typer
 
 from stockade.cli import output
 from stockade.cli.audit import ConfirmationRequired
-from stockade.cli.context import state
+from stockade.cli.context import FROM_CLI, state
 from stockade.errors import DaemonUnavailable
 
 app = typer.Typer(help="Show and rotate the daemon's signing key.", no_args_is_help=True)
-
-_FROM_CLI = {"Stockade-Client": "cli"}
 
 
 @app.command()
@@ -59,7 +57,7 @@ def rotate(
     answer: dict[str, Any]
     try:
         answer = cli_state.client(timeout=30.0).request(
-            "POST", "/identity/rotate", {"confirm": True}, headers=_FROM_CLI
+            "POST", "/identity/rotate", {"confirm": True}, headers=FROM_CLI
         )
     except DaemonUnavailable:
         from stockade.daemon.rotation import rotate_offline

@@ -13,12 +13,10 @@ from urllib.parse import quote
 import typer
 
 from stockade.cli import output
-from stockade.cli.context import state
+from stockade.cli.context import FROM_CLI, state
 from stockade.errors import DaemonUnavailable
 
 app = typer.Typer(help="List and revoke rules learned from `always` answers.", no_args_is_help=True)
-
-_FROM_CLI = {"Stockade-Client": "cli"}
 
 
 @app.command("list")
@@ -48,7 +46,7 @@ def revoke(
 ) -> None:
     """Take a learned rule back; the calls it allowed ask again."""
     path = f"/rules/{quote(rule_id, safe='')}/revoke"
-    answer = state(ctx).client().request("POST", path, {}, headers=_FROM_CLI)
+    answer = state(ctx).client().request("POST", path, {}, headers=FROM_CLI)
     if json_out:
         output.emit_json(answer)
         return

@@ -40,6 +40,31 @@ class LearnedRule(BaseModel):
     note: str | None = None
     created_at: str
 
+    @classmethod
+    def record(
+        cls,
+        *,
+        project_root: str,
+        harness: str,
+        tool_name: str,
+        rules: list[Rule],
+        by: str,
+        approval_id: str | None = None,
+        note: str | None = None,
+    ) -> LearnedRule:
+        """A new entry, with a fresh id and the current time."""
+        return cls(
+            id=ID_PREFIX + secrets.token_hex(4),
+            project_root=project_root,
+            harness=harness,
+            tool_name=tool_name,
+            rules=rules,
+            approval_id=approval_id,
+            by=by,
+            note=note,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
 
@@ -55,14 +80,6 @@ class _File(BaseModel):
 
     version: int
     rules: list[LearnedRule]
-
-
-def new_rule_id() -> str:
-    return ID_PREFIX + secrets.token_hex(4)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def load_learned(path: Path) -> tuple[LearnedRule, ...]:

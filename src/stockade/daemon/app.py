@@ -179,7 +179,7 @@ class Api:
         approval_id: str = request.path_params["approval_id"]
         scope = None if body.scope is None else body.scope.to_scope()
         answer = await self.ctx.pipeline.resolve(
-            approval_id, resolution, _resolver(request), body.note, scope
+            approval_id, resolution, resolver_of(request), body.note, scope
         )
         return JSONResponse(answer)
 
@@ -190,7 +190,7 @@ class Api:
     async def revoke_rule(self, request: Request) -> JSONResponse:
         parse_body(EmptyBody, await self._body(request), empty_ok=True)
         rule_id: str = request.path_params["rule_id"]
-        return JSONResponse(await self.ctx.pipeline.revoke_rule(rule_id, _resolver(request)))
+        return JSONResponse(await self.ctx.pipeline.revoke_rule(rule_id, resolver_of(request)))
 
     async def check(self, request: Request) -> JSONResponse:
         body = parse_body(ToolCallBody, await self._body(request))
@@ -286,7 +286,7 @@ class Api:
                 "rotating the identity key cannot be undone",
                 'send "confirm": true to rotate',
             )
-        rotation = await rotate_in_daemon(self.ctx.home, self.store, _resolver(request))
+        rotation = await rotate_in_daemon(self.ctx.home, self.store, resolver_of(request))
         return JSONResponse(rotation.to_json())
 
     async def purge(self, request: Request) -> JSONResponse:
@@ -302,7 +302,7 @@ class Api:
         return JSONResponse({"purged": result.purged, "base_seq": result.base_seq})
 
 
-def _resolver(request: Request) -> str:
+def resolver_of(request: Request) -> str:
     """Who answered, for the audit log: the client's own word (``cli``, ``ui``), else ``api``."""
     client = request.headers.get(CLIENT_HEADER)
     return client if client in _NAMED_CLIENTS else "api"

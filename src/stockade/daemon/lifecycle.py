@@ -39,7 +39,6 @@ from starlette.types import ASGIApp
 from stockade import __version__
 from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.client import Client
-from stockade.config import load_settings
 from stockade.config.model import GatewaySettings
 from stockade.daemon.app import DaemonContext, create_app
 from stockade.daemon.events import EventHub
@@ -91,7 +90,7 @@ def serve(
     with exclusive(home):
         _clear_socket(home)
         service = DecisionService.load(home)
-        plan = plan_gateway(load_settings(home)[0].gateway, http)
+        plan = plan_gateway(service.gateway_settings, http)
         key = IdentityFiles(home).load_or_create(now())  # refuses a key others can read
         uvloop.run(_run(home, service, plan, limits or Limits(), log_level, key))
     return 0

@@ -29,7 +29,7 @@ from collections import Counter
 from typing import Any
 
 from stockade.audit import AuditEvent, SqliteAuditStore
-from stockade.config.learned import LearnedRule, new_rule_id, now_iso, save_learned
+from stockade.config.learned import LearnedRule, save_learned
 from stockade.daemon.approvals import (
     Approval,
     ApprovalBroker,
@@ -248,8 +248,7 @@ class Pipeline:
             raise ApiProblem(
                 422, "no_narrow_rule", str(exc), "approve this call once instead"
             ) from None
-        return LearnedRule(
-            id=new_rule_id(),
+        return LearnedRule.record(
             project_root=root,
             harness=approval.harness,
             tool_name=approval.tool_name,
@@ -257,14 +256,16 @@ class Pipeline:
             approval_id=approval.id,
             by=by,
             note=note,
-            created_at=now_iso(),
         )
 
     async def _save_rule(self, learned: LearnedRule) -> None:
         async with self._rules_lock:
-            updated = (*self.service.learned_rules, learned)
-            await asyncio.to_thread(save_learned, self.service.rules_path, updated)
-            self.service.use_learned(updated)
+            await self._use_rules((*self.service.learned_rules, learned))
+
+    async def _use_rules(self, rules: tuple[LearnedRule, ...]) -> None:
+        """Save ``rules``, then decide with them (the caller holds the rules lock)."""
+        await asyncio.to_thread(save_learned, self.service.rules_path, rules)
+        self.service.use_learned(rules)
 
     async def revoke_rule(self, rule_id: str, by: str) -> dict[str, Any]:
         """Remove a learned rule at once; 404 when there is none by that id."""
@@ -278,9 +279,7 @@ class Pipeline:
                     f"no learned rule {rule_id[:40]!r}",
                     "see `stockade rules list`",
                 )
-            remaining = tuple(entry for entry in current if entry is not found)
-            await asyncio.to_thread(save_learned, self.service.rules_path, remaining)
-            self.service.use_learned(remaining)
+            await self._use_rules(tuple(entry for entry in current if entry is not found))
         revoked = {"rule": found.to_json(), "by": by}
         seq = await self._append("rule.revoked", by, None, revoked)
         return {"revoked": found.to_json(), "event_seq": seq}

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from stockade.config.model import Rule
 from stockade.decision import Verdict
 from stockade.policy.globs import compile_glob, escape_glob, has_glob
-from stockade.policy.rules import CallFacts, command_words
+from stockade.policy.rules import CallFacts, command_words, domain_matches
 
 
 class ScopeError(ValueError):
@@ -94,11 +94,9 @@ def _domain(facts: CallFacts, scope: Scope) -> str | None:
     if not hosts:
         return None
     if scope.domain is not None:
-        pattern = scope.domain.lower().rstrip(".")
-        suffix = pattern[1:] if pattern.startswith("*.") else None
-        if not all(host == pattern or (suffix and host.endswith(suffix)) for host in hosts):
+        if not all(domain_matches(scope.domain, host) for host in hosts):
             raise ScopeError(f"the domain {scope.domain!r} does not cover the held call's hosts")
-        return pattern
+        return scope.domain.lower().rstrip(".")
     if len(hosts) > 1:
         raise ScopeError("this call reaches several hosts; approve it once instead")
     return hosts.pop()

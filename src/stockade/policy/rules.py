@@ -183,7 +183,7 @@ class RuleIndex:
                     return False
             elif not any(command_words(argv)[: len(words)] == words for argv in facts.commands):
                 return False
-        if rule.domain and not any(_domain_matches(rule.domain, host) for host in facts.hosts):
+        if rule.domain and not any(domain_matches(rule.domain, host) for host in facts.hosts):
             return False
         regex = self._path_regexes[index]
         return regex is None or any(regex.match(path) for path in facts.paths)
@@ -196,7 +196,8 @@ def command_words(argv: tuple[str, ...]) -> list[str]:
     return [argv[0].rsplit("/", 1)[-1], *argv[1:]]
 
 
-def _domain_matches(pattern: str, host: str) -> bool:
+def domain_matches(pattern: str, host: str) -> bool:
+    """Whether ``host`` is ``pattern``, or under it when the pattern is ``*.example.com``."""
     pattern = pattern.lower().rstrip(".")
     if pattern.startswith("*."):
         return host.endswith(pattern[1:])

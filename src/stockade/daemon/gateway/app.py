@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import ui
-from stockade.daemon.app import CLIENT_HEADER, CatchAll
+from stockade.daemon.app import CatchAll, resolver_of
 from stockade.daemon.gateway.allowlist import Allowlist
 from stockade.daemon.gateway.auth import SESSION_COOKIE, Authenticator, session_cookie
 from stockade.daemon.gateway.clients import TrustedProxies
@@ -166,8 +166,7 @@ def socket_routes(auth: Authenticator, limits: Limits, url: str | None) -> list[
 
     async def rotate(request: Request) -> JSONResponse:
         parse_body(EmptyBody, await read_body(request, limits), empty_ok=True)
-        by = "cli" if request.headers.get(CLIENT_HEADER) == "cli" else "api"
-        ended = await auth.rotate(by)
+        ended = await auth.rotate(resolver_of(request))
         return JSONResponse({"rotated": True, "sessions_ended": ended})
 
     return [
