@@ -89,6 +89,31 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def open_snapshot(path: Path) -> sqlite3.Connection:
+    """The log read-only, in one snapshot (rows as raw bytes) until the connection closes."""
+    conn = open_readonly(path)
+    conn.text_factory = bytes
+    try:
+        conn.execute("BEGIN")  # one snapshot for meta, head and every row
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def read_bounds(conn: sqlite3.Connection, path: Path) -> tuple[int, bytes, ChainHead]:
+    """The chain's base (seq and hash, as stored) and its head, in ``conn``'s snapshot."""
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        base_seq, base_hash = int(meta[b"base_seq"]), meta[b"base_hash"]
+    except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
+        raise StockadeError(f"{path} is not a Stockade audit log ({exc})") from None
+    top = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    if top is None:
+        return base_seq, base_hash, ChainHead(0, GENESIS_HASH)
+    return base_seq, base_hash, ChainHead(top[0], top[1].decode(errors="backslashreplace"))
+
+
 def verify_database(
     path: Path,
     *,
@@ -101,21 +126,9 @@ def verify_database(
     With ``keys`` the checkpoints are checked too; with ``anchor`` (a parsed
     :func:`~stockade.audit.checkpoints.parse_anchor`) the log must still hold its event.
     """
-    conn = open_readonly(path)
-    conn.text_factory = bytes
+    conn = open_snapshot(path)
     try:
-        conn.execute("BEGIN")  # one snapshot for meta, head and every row
-        try:
-            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            base_seq, base_hash = int(meta[b"base_seq"]), meta[b"base_hash"]
-        except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
-            raise StockadeError(f"{path} is not a Stockade audit log ({exc})") from None
-        top = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        head = (
-            ChainHead(0, GENESIS_HASH)
-            if top is None
-            else ChainHead(top[0], top[1].decode(errors="backslashreplace"))
-        )
+        base_seq, base_hash, head = read_bounds(conn, path)
         total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         found: list[Finding] = []
         try:

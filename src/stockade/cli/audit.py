@@ -165,7 +165,7 @@ def verify(
 
     home = state(ctx).home
     path = home.audit_path
-    kept = None if anchor is None else _read_anchor(anchor)
+    kept = None if anchor is None else read_anchor(anchor)
     keys = IdentityFiles(home).keyring()
     with output.progress_bar("verifying", enabled=not json_out) as progress:
         report = verify_database(path, progress=progress, keys=keys, anchor=kept)
@@ -219,7 +219,7 @@ def anchor(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
     output.note("keep it elsewhere: stockade audit anchor --json > FILE")
 
 
-def _read_anchor(path: Path) -> tuple[Checkpoint, PublicKey]:
+def read_anchor(path: Path) -> tuple[Checkpoint, PublicKey]:
     """A kept anchor file, parsed; a bad file is a usage error (exit 2)."""
     from stockade.audit.checkpoints import parse_anchor
 

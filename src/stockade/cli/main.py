@@ -34,6 +34,7 @@ from stockade.cli import (
     sessions,
     trust,
     ui,
+    verify,
 )
 from stockade.cli.context import CliState
 from stockade.errors import StockadeError
@@ -118,6 +119,7 @@ install.register(app)
 config.register(app)
 gateway.register(app)
 ui.register(app)
+verify.register(app)
 app.command()(version)
 
 

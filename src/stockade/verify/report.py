@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from stockade.home import Home
 
@@ -49,3 +49,15 @@ class CheckResult:
 
 
 Check = Callable[[Home], CheckResult]
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: how far a long check got (the CLI draws a bar from it)."""
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    """A long check that can report its progress (the audit chain scan)."""
+
+    def reporting(self, progress: Progress) -> Check:
+        """The same check, calling ``progress`` as it goes."""
+        ...

@@ -1,0 +1,83 @@
+"""``stockade verify``: drift detection across the whole home, one line per check.
+
+Each check (:data:`stockade.verify.runner.CHECKS`) prints ✓ or ✗, its title and what
+it covered; each drift follows with what is wrong and how to repair it. Exit codes:
+0 when nothing drifted, 6 when anything did (as ``stockade audit verify``: "does not
+verify"), and the usual error codes when verify itself cannot run (1, or 2 for a bad
+option such as an unreadable ``--anchor`` file). Like ``audit verify`` it reads the
+files directly, read-only: the daemon may be running or stopped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stockade.cli import output
+from stockade.cli.audit import read_anchor
+from stockade.cli.context import state
+from stockade.errors import AuditIntegrityError, StockadeError
+
+if TYPE_CHECKING:
+    from stockade.verify.report import CheckResult
+
+DRIFT_EXIT = AuditIntegrityError.exit_code
+
+
+def verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="Also check an anchor saved by `stockade audit anchor --json`.",
+            dir_okay=False,
+        ),
+    ] = None,
+    json_out: output.JsonFlag = False,
+) -> None:
+    """Check the home for drift: permissions, audit chain, checkpoints, recorded config.
+
+    Exit 0 when nothing drifted, 6 when anything did.
+    """
+    from stockade.verify.checkpoints import anchor_check
+    from stockade.verify.runner import CHECKS, run
+
+    home = state(ctx).home
+    if not home.root.is_dir():
+        raise StockadeError(f"no Stockade home at {home.root}", "check --home or $STOCKADE_HOME")
+    checks = CHECKS if anchor is None else (*CHECKS, anchor_check(read_anchor(anchor)))
+    shown = None if json_out else _print_check
+    with output.progress_bar("verifying the audit log", enabled=not json_out) as progress:
+        result = run(home, checks, progress=progress, on_result=shown)
+    if json_out:
+        output.emit_json(result.to_json())
+    elif result.ok:
+        typer.echo(f"no drift: {len(result.checks)} checks passed")
+    else:
+        failed = sum(not check.ok for check in result.checks)
+        typer.echo(f"drift: {result.drifts} finding(s) in {failed} of {len(result.checks)} checks")
+    if not result.ok:
+        raise typer.Exit(DRIFT_EXIT)
+
+
+def _print_check(result: CheckResult) -> None:
+    from rich.text import Text
+
+    console = output.stdout()
+    mark = ("✓ ", "bold green") if result.ok else ("✗ ", "bold red")
+    line = Text.assemble(mark, (result.name, "bold"), "  ", result.title)
+    if result.detail:
+        line.append(f"  ({result.detail})", style="dim")
+    console.print(line, soft_wrap=True)
+    for drift in result.drifts:
+        console.print(
+            Text.assemble("    ", (drift.subject, "yellow"), ": ", drift.problem), soft_wrap=True
+        )
+        console.print(Text.assemble("      repair: ", (drift.repair, "cyan")), soft_wrap=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.command()(verify)
