@@ -12,11 +12,13 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.daemon_support import DaemonProcess, tool_call
+from tests.integration.test_approvals import wait_pending
 from tests.integration.test_checkpoints import (
     EVERY,
     _edit_payload,
@@ -28,6 +30,7 @@ from tests.integration.test_checkpoints import (
     edited_event,
     rebuilt_chain,
 )
+from tests.integration.test_learned_rules import CURL, _hold
 
 from stockade.home import Home
 from stockade.identity import IdentityFiles
@@ -52,7 +55,7 @@ def drifted(checks: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def verified_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, Any]]:
-    """A home whose daemon decided 12 calls and reloaded once; plus an anchor kept at seq 7.
+    """A home whose daemon decided 12 calls, learned a rule and reloaded; an anchor at seq 7.
 
     While the daemon runs, verify passes, catches stockade.toml edited without a reload,
     and passes again once it is reloaded.
@@ -69,13 +72,20 @@ def verified_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[
                 client.request("POST", "/decide", tool_call(f"s-{n % 3}"))
                 if n == 5:
                     anchor = json.loads(cli(home, "audit", "anchor", "--json").stdout)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                answer = _hold(pool, daemon, "s-always", CURL)
+                pending = wait_pending(client, "s-always")
+                client.request("POST", f"/approvals/{pending['id']}/always", {})
+                assert answer.result(10)["verdict"] == "allow"
         code, checks = verify(home)
         assert code == 0 and list(checks) == [
             "home",
             "audit.chain",
             "audit.checkpoints",
             "config.recorded",
+            "rules.recorded",
         ], checks
+        assert checks["rules.recorded"]["detail"] == "1 rule(s)"
         home.config_path.write_text(CONFIG + "# edited while the daemon runs\n")
         code, checks = verify(home)
         (drift,) = drifted(checks)["config.recorded"]
@@ -105,9 +115,9 @@ def test_a_clean_home_verifies(verified_home: tuple[Home, Any], tmp_path: Path) 
 
     text = cli(home, "verify")
     assert text.returncode == 0, text.stderr
-    for name in ("home", "audit.chain", "audit.checkpoints", "config.recorded"):
+    for name in ("home", "audit.chain", "audit.checkpoints", "config.recorded", "rules.recorded"):
         assert f"✓ {name}" in text.stdout
-    assert "no drift: 4 checks passed" in text.stdout
+    assert "no drift: 5 checks passed" in text.stdout
 
 
 def _events(home: Home) -> int:
@@ -147,7 +157,7 @@ def test_a_world_readable_identity_key_is_drift(copy: Home) -> None:
 
     text = cli(copy, "verify")
     assert text.returncode == DRIFT and "✗ home" in text.stdout and "repair:" in text.stdout
-    assert "drift: 1 finding(s) in 1 of 4 checks" in text.stdout
+    assert "drift: 1 finding(s) in 1 of 5 checks" in text.stdout
 
 
 def test_a_config_edited_without_reload_is_drift(copy: Home) -> None:
@@ -156,6 +166,24 @@ def test_a_config_edited_without_reload_is_drift(copy: Home) -> None:
     assert code == DRIFT and list(drifted(checks)) == ["config.recorded"]
     copy.config_path.unlink()  # no file: the daemon would record the hash of nothing
     assert verify(copy)[0] == DRIFT
+
+
+def test_a_learned_rule_added_or_edited_by_hand_is_drift(copy: Home) -> None:
+    document = json.loads(copy.rules_path.read_text())
+    (learned,) = document["rules"]
+    learned["rules"][0]["command"] = "curl"  # widen the recorded rule ...
+    smuggled = {**learned, "id": "always-0badc0de"}  # ... and add one nobody answered for
+    document["rules"].append(smuggled)
+    copy.rules_path.write_text(json.dumps(document))
+    code, checks = verify(copy)
+    found = drifted(checks)
+    assert code == DRIFT and list(found) == ["rules.recorded"], found
+    assert [drift["subject"] for drift in found["rules.recorded"]] == [
+        learned["id"],
+        "always-0badc0de",
+    ]
+    assert "never recorded" in found["rules.recorded"][1]["problem"]
+    assert "stockade rules revoke always-0badc0de" in found["rules.recorded"][1]["repair"]
 
 
 def test_verify_after_rotation_and_against_an_anchor(

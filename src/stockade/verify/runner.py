@@ -23,12 +23,14 @@ from stockade.verify.checkpoints import check_audit_checkpoints
 from stockade.verify.config import check_config_recorded
 from stockade.verify.home import check_home
 from stockade.verify.report import Check, CheckResult, Drift, Progress, Reporting
+from stockade.verify.rules import check_rules_recorded
 
 CHECKS: tuple[Check, ...] = (
     check_home,
     check_audit_chain,
     check_audit_checkpoints,
     check_config_recorded,
+    check_rules_recorded,
 )
 
 
