@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import RESULTS, write_result
 
-BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway")
+BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway", "verify")
 
 
 def run(name: str) -> Any:
@@ -29,7 +29,7 @@ def run(name: str) -> Any:
 
 
 def main() -> None:
-    engine, socket, audit, hook, signed, gateway = (run(name) for name in BENCHMARKS)
+    engine, socket, audit, hook, signed, gateway, drift = (run(name) for name in BENCHMARKS)
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -75,6 +75,11 @@ def main() -> None:
             f"{signed['verify_events_per_s_with_checkpoints']:,} vs "
             f"{signed['verify_events_per_s_chain_only']:,} events/s",
             "≥ 200 000",
+        ),
+        (
+            f"`stockade verify` (every check, whole process) on {drift['events']:,} events",
+            f"{drift['verify_s']} s ({drift['verify_events_per_s']:,} events/s)",
+            "—",
         ),
         (
             "durable decisions/s, 16 connections: gateway (HTTP, token) vs socket, medians",
