@@ -43,12 +43,8 @@ class Long:
 
 
 def test_checks_run_in_order_and_a_failing_check_is_drift() -> None:
-    seen: list[str] = []
-    result = run(
-        HOME,
-        (check_fine, check_broken_thing, check_unreadable),
-        on_result=lambda r: seen.append(r.name),
-    )
+    result = run(HOME, (check_fine, check_broken_thing, check_unreadable))
+    seen = [check.name for check in result.checks]
     assert seen == ["fine", "broken.thing", "unreadable"]
     assert not result.ok and result.drifts == 2
     fine, broken, unreadable = result.checks

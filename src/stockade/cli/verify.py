@@ -21,7 +21,7 @@ from stockade.cli.context import state
 from stockade.errors import AuditIntegrityError, StockadeError
 
 if TYPE_CHECKING:
-    from stockade.verify.report import CheckResult
+    from stockade.verify.runner import VerifyResult
 
 DRIFT_EXIT = AuditIntegrityError.exit_code
 
@@ -49,34 +49,40 @@ def verify(
     if not home.root.is_dir():
         raise StockadeError(f"no Stockade home at {home.root}", "check --home or $STOCKADE_HOME")
     checks = CHECKS if anchor is None else (*CHECKS, anchor_check(read_anchor(anchor)))
-    shown = None if json_out else _print_check
+    # printed once the (transient) bar is gone: lines written under a live bar garble it
     with output.progress_bar("verifying the audit log", enabled=not json_out) as progress:
-        result = run(home, checks, progress=progress, on_result=shown)
+        result = run(home, checks, progress=progress)
     if json_out:
         output.emit_json(result.to_json())
-    elif result.ok:
-        typer.echo(f"no drift: {len(result.checks)} checks passed")
     else:
-        failed = sum(not check.ok for check in result.checks)
-        typer.echo(f"drift: {result.drifts} finding(s) in {failed} of {len(result.checks)} checks")
+        _print(result)
     if not result.ok:
         raise typer.Exit(DRIFT_EXIT)
 
 
-def _print_check(result: CheckResult) -> None:
+def _print(result: VerifyResult) -> None:
+    """``✓``/``✗`` name, title and detail per check; each drift with its repair; a summary."""
     from rich.text import Text
 
     console = output.stdout()
-    mark = ("✓ ", "bold green") if result.ok else ("✗ ", "bold red")
-    line = Text.assemble(mark, (result.name, "bold"), "  ", result.title)
-    if result.detail:
-        line.append(f"  ({result.detail})", style="dim")
-    console.print(line, soft_wrap=True)
-    for drift in result.drifts:
-        console.print(
-            Text.assemble("    ", (drift.subject, "yellow"), ": ", drift.problem), soft_wrap=True
-        )
-        console.print(Text.assemble("      repair: ", (drift.repair, "cyan")), soft_wrap=True)
+    for check in result.checks:
+        mark = ("✓ ", "bold green") if check.ok else ("✗ ", "bold red")
+        line = Text.assemble(mark, (check.name, "bold"), "  ", check.title)
+        if check.detail:
+            line.append(f"  ({check.detail})", style="dim")
+        console.print(line, soft_wrap=True)
+        for drift in check.drifts:
+            console.print(
+                Text.assemble("    ", (drift.subject, "yellow"), ": ", drift.problem),
+                soft_wrap=True,
+            )
+            console.print(Text.assemble("      repair: ", (drift.repair, "cyan")), soft_wrap=True)
+    total = len(result.checks)
+    if result.ok:
+        console.print(f"no drift: {total} checks passed", soft_wrap=True)
+    else:
+        failed = sum(not check.ok for check in result.checks)
+        console.print(f"drift: {result.drifts} finding(s) in {failed} of {total} checks")
 
 
 def register(root: typer.Typer) -> None:

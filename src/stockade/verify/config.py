@@ -20,7 +20,7 @@ from stockade.home import Home
 from stockade.verify.report import CheckResult, Drift
 
 NAME = "config.recorded"
-TITLE = "stockade.toml is the configuration the daemon last loaded and recorded"
+TITLE = "stockade.toml is the one the daemon last loaded and recorded"
 RECORDED = ("daemon.started", "config.reloaded")  # their payloads carry "config_hash"
 FAILED = "config.reload_failed"
 

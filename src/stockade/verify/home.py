@@ -15,7 +15,7 @@ from stockade.identity import IdentityFiles
 from stockade.verify.report import CheckResult, Drift
 
 NAME = "home"
-TITLE = "$STOCKADE_HOME and the identity key are private to you"
+TITLE = "the home and its identity key are private to you"
 ROTATE = "; it may have been copied: rotate it with `stockade identity rotate --yes`"
 
 

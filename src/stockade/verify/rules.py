@@ -24,7 +24,7 @@ from stockade.home import Home
 from stockade.verify.report import CheckResult, Drift
 
 NAME = "rules.recorded"
-TITLE = "every learned rule in rules.json was recorded by an audited answer"
+TITLE = "every learned rule in rules.json was recorded by an answer"
 LEARNED_KIND = "permission.resolved"
 REVOKED_KIND = "rule.revoked"
 REDACTED = "[REDACTED:"

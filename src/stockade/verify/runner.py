@@ -12,7 +12,7 @@ To add a check, write a :data:`~stockade.verify.report.Check` and append it to
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,16 +57,14 @@ def run(
     checks: Sequence[Check] = CHECKS,
     *,
     progress: Progress | None = None,
-    on_result: Callable[[CheckResult], None] | None = None,
 ) -> VerifyResult:
-    """Run ``checks`` in order; ``progress`` goes to the long ones, ``on_result`` sees each."""
-    results: list[CheckResult] = []
-    for check in checks:
-        result = _run_one(check if progress is None else _reporting(check, progress), home)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return VerifyResult(tuple(results))
+    """Run ``checks`` in order; ``progress`` goes to the long ones."""
+    return VerifyResult(
+        tuple(
+            run_one(check if progress is None else _reporting(check, progress), home)
+            for check in checks
+        )
+    )
 
 
 def _reporting(check: Check, progress: Progress) -> Check:
@@ -75,7 +73,8 @@ def _reporting(check: Check, progress: Progress) -> Check:
     return long.reporting(progress) if isinstance(long, Reporting) else check
 
 
-def _run_one(check: Check, home: Home) -> CheckResult:
+def run_one(check: Check, home: Home) -> CheckResult:
+    """One check; one that cannot finish reports that as its drift."""
     try:
         return check(home)
     except (StockadeError, OSError, sqlite3.Error) as exc:
