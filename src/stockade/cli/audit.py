@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
 PAGE = 1000
 
+AnchorOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchor",
+        help="An anchor saved by `stockade audit anchor --json`: nothing before it changed.",
+        dir_okay=False,
+    ),
+]
+
 
 class ConfirmationRequired(StockadeError):
     """A destructive command run without ``--yes``: a usage error, hence exit 2."""
@@ -146,14 +155,7 @@ def export(
 @app.command()
 def verify(
     ctx: typer.Context,
-    anchor: Annotated[
-        Path | None,
-        typer.Option(
-            "--anchor",
-            help="An anchor saved by `stockade audit anchor --json`: nothing before it changed.",
-            dir_okay=False,
-        ),
-    ] = None,
+    anchor: AnchorOption = None,
     json_out: output.JsonFlag = False,
 ) -> None:
     """Check the hash chain and the signed checkpoints, reading the files directly.

@@ -10,13 +10,12 @@ files directly, read-only: the daemon may be running or stopped.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from stockade.cli import output
-from stockade.cli.audit import read_anchor
+from stockade.cli.audit import AnchorOption, read_anchor
 from stockade.cli.context import state
 from stockade.errors import AuditIntegrityError, StockadeError
 
@@ -28,17 +27,10 @@ DRIFT_EXIT = AuditIntegrityError.exit_code
 
 def verify(
     ctx: typer.Context,
-    anchor: Annotated[
-        Path | None,
-        typer.Option(
-            "--anchor",
-            help="Also check an anchor saved by `stockade audit anchor --json`.",
-            dir_okay=False,
-        ),
-    ] = None,
+    anchor: AnchorOption = None,
     json_out: output.JsonFlag = False,
 ) -> None:
-    """Check the home for drift: permissions, audit chain, checkpoints, recorded config.
+    """Check the home for drift: permissions, audit log, checkpoints, config and rules.
 
     Exit 0 when nothing drifted, 6 when anything did.
     """
