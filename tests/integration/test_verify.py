@@ -33,7 +33,7 @@ from tests.integration.test_checkpoints import (
 from tests.integration.test_learned_rules import CURL, _hold
 
 from stockade.home import Home
-from stockade.identity import IdentityFiles
+from stockade.identity import IdentityFiles, KnownKey, SigningKey
 
 pytestmark = pytest.mark.integration
 
@@ -90,6 +90,11 @@ def verified_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[
         code, checks = verify(home)
         (drift,) = drifted(checks)["config.recorded"]
         assert code == DRIFT and "stockade reload" in drift["repair"], drift
+        home.config_path.write_text("[audit\n")  # a reload that fails keeps the old policy
+        assert cli(home, "reload").returncode == 2
+        (drift,) = drifted(verify(home)[1])["config.recorded"]
+        assert "failed" in drift["problem"], drift
+        home.config_path.write_text(CONFIG + "# edited while the daemon runs\n")
         assert cli(home, "reload").returncode == 0
         assert verify(home)[0] == 0
     finally:
@@ -147,7 +152,7 @@ def test_audit_tampering_is_drift(
     assert str(copy.audit_path) in first["repair"]
 
 
-def test_a_world_readable_identity_key_is_drift(copy: Home) -> None:
+def test_an_exposed_or_mismatched_identity_key_is_drift(copy: Home) -> None:
     private = IdentityFiles(copy).private_path
     os.chmod(private, 0o644)  # noqa: S103  (the unsafe state under test)
     code, checks = verify(copy)
@@ -158,6 +163,14 @@ def test_a_world_readable_identity_key_is_drift(copy: Home) -> None:
     text = cli(copy, "verify")
     assert text.returncode == DRIFT and "✗ home" in text.stdout and "repair:" in text.stdout
     assert "drift: 1 finding(s) in 1 of 5 checks" in text.stdout
+
+    os.chmod(private, 0o600)
+    files = IdentityFiles(copy)
+    files.public_path.write_text(json.dumps(KnownKey(SigningKey.generate().public, None).to_json()))
+    code, checks = verify(copy)
+    (drift,) = drifted(checks)["home"]
+    assert code == DRIFT and drift["subject"] == str(files.public_path), drift
+    assert "not the private key's" in drift["problem"]
 
 
 def test_a_config_edited_without_reload_is_drift(copy: Home) -> None:
