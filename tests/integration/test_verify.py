@@ -214,14 +214,26 @@ def test_verify_after_rotation_and_against_an_anchor(
     assert code == DRIFT and list(drifted(checks)) == ["audit.anchor"]
 
 
-def test_a_missing_log_and_a_bad_anchor(copy: Home, tmp_path: Path) -> None:
+def test_a_damaged_or_missing_log_and_a_bad_anchor(copy: Home, tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.json"
     garbage.write_text('{"seq": "x"}')
     bad = cli(copy, "verify", "--anchor", str(garbage))
     assert bad.returncode == 2 and "anchor" in bad.stderr and "Traceback" not in bad.stderr
 
-    copy.audit_path.unlink()
+    # a damaged file is drift that names it, never a crash nor a pass
+    copy.audit_path.write_bytes(b"not a database" * 100)
+    for name in ("audit.db-wal", "audit.db-shm"):
+        (copy.root / name).unlink(missing_ok=True)
+    copy.rules_path.write_text('{"version": 1, "rules": [{"id": 1}]}')
     code, checks = verify(copy)
-    assert code == DRIFT and "audit.chain" in drifted(checks), checks
+    found = drifted(checks)
+    assert code == DRIFT and set(found) >= {"audit.chain", "config.recorded", "rules.recorded"}
+    assert all(d[0]["problem"].startswith("could not be checked") for d in found.values())
+    assert "rules.json: rules.0.id" in found["rules.recorded"][0]["problem"]
+
+    copy.audit_path.unlink()
+    copy.rules_path.unlink()
+    code, checks = verify(copy)
+    assert code == DRIFT and list(drifted(checks)) == ["audit.chain"], checks
     missing = cli(copy, "--home", str(tmp_path / "nowhere"), "verify")
     assert missing.returncode == 1 and "no Stockade home" in missing.stderr
