@@ -162,10 +162,10 @@ class Scanner:
 def _replaced(found: re.Match[str], label: str, start: int, end: int) -> str:
     """The match with its secret part ``start:end`` replaced by its marker."""
     text = found.string
-    secret = text[start:end]
-    if MARKERS.fullmatch(secret):
+    already = MARKERS.match(text, start)  # a bare value stops short of the marker's ``]``
+    if already is not None and already.end() >= end:
         return found.group()
-    return text[found.start() : start] + marker(label, secret) + text[end : found.end()]
+    return text[found.start() : start] + marker(label, text[start:end]) + text[end : found.end()]
 
 
 def marker(label: str, secret: str) -> str:
