@@ -67,7 +67,7 @@ FAMILIES: list[tuple[st.SearchStrategy[str], str]] = [
     (chars(ALNUM + "=._-", 8, 40), "Cookie: session={}"),
 ]
 # Random text around a secret: anything printable, kept apart by a space on each side.
-FILLER = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=80)
+FILLER = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=80)
 
 
 @settings(max_examples=300, deadline=None)
@@ -87,9 +87,7 @@ KNOWN = Redactor()
 
 @settings(max_examples=300, deadline=None)
 @given(
-    value=st.text(
-        st.characters(blacklist_categories=("Cs",)), min_size=MIN_KNOWN_LENGTH, max_size=48
-    ),
+    value=st.text(st.characters(exclude_categories=["Cs"]), min_size=MIN_KNOWN_LENGTH, max_size=48),
     name=st.text(ALNUM + "_", min_size=1, max_size=12),
     prefix=st.binary(max_size=7),
     before=FILLER,
