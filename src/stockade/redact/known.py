@@ -100,7 +100,7 @@ class KnownValues:
 
     def sub(self, text: str) -> str:
         """``text`` with every form of every value replaced by the value's marker."""
-        if self._regex is None:
+        if self._regex is None or self._regex.search(text) is None:  # the usual case, in C
             return text
         spans: list[tuple[int, int, _Form]] = []
         for match in self._regex.finditer(text):
