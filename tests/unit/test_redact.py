@@ -296,3 +296,13 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     text = stream.getvalue()
     assert "abc.def" not in text and "hunter22" not in text
     assert "Bearer [REDACTED:authorization:" in text and "ValueError" in text
+
+
+def test_token_shapes_are_found_in_url_encoded_text(redactor: Redactor) -> None:
+    tokens = ["ghp_" + "A1" * 18, "sk-ant-api03-" + "Z" * 30, "AKIAIOSFODNN7EXAMPLE"]
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAK\n-----END RSA PRIVATE KEY-----\n"
+    text = "".join(f"key: {token}\n" for token in tokens) + pem
+    for encode in (quote, quote_plus):
+        out = redactor.redact_text(encode(text))
+        assert not any(token in out for token in tokens) and "MIIEowIBAAK" not in out, out
+        assert out.count("[REDACTED:") == 4

@@ -40,6 +40,8 @@ _URL_PARAMS = (
     r"|signature|sig|x-amz-signature|x-amz-credential)=(?P<v>[^&#\s\"'<>]+)"
 )
 _AUTH = r"\"?\s*[:=]\s*\"?(?i:bearer|basic|token|digest|negotiate|bot)\s+(?P<v>[^\s\"',;]+)"
+_SPACE = r"(?: |\+|%20)"
+_PEM_KIND = rf"(?:[A-Z0-9]|{_SPACE})*"
 _ENV_VALUE = rf"(?:\s*=\s*{_QUOTED}|={_BARE})"
 
 
@@ -57,8 +59,9 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "private-key",
         (
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----"
-            r"(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)",
+            # Also percent-encoded (``%20`` or ``+`` for its spaces).
+            rf"-----BEGIN{_PEM_KIND}PRIVATE{_SPACE}KEY-----"
+            rf"(?:[\s\S]*?-----END{_PEM_KIND}PRIVATE{_SPACE}KEY-----|[\s\S]*)",
         ),
     ),
     ("authorization", _cased("authorization", _AUTH)),
@@ -121,7 +124,16 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
-BUILTIN = tuple((label, alt) for label, alts in _PATTERNS for alt in alts)
+# ``(?<!\wX)``, the word boundary before a token's prefix ``X``, also holds after a
+# percent-escape (``%3Dghp_…`` in URL-encoded text).
+_AFTER_ESCAPE = re.compile(r"\(\?<!\\w([^()]+)\)")
+
+
+def _boundary(pattern: str) -> str:
+    return _AFTER_ESCAPE.sub(r"(?:(?<!\\w\1)|(?<=%[0-9A-Fa-f]{2}\1))", pattern)
+
+
+BUILTIN = tuple((label, _boundary(alt)) for label, alts in _PATTERNS for alt in alts)
 """``(label, regex)`` for every built-in alternative, in order."""
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
 # A secret part that is only markers was redacted before: left as it is.
