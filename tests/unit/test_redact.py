@@ -306,3 +306,14 @@ def test_token_shapes_are_found_in_url_encoded_text(redactor: Redactor) -> None:
         out = redactor.redact_text(encode(text))
         assert not any(token in out for token in tokens) and "MIIEowIBAAK" not in out, out
         assert out.count("[REDACTED:") == 4
+
+
+def test_known_value_in_line_wrapped_base64(vaulted: Redactor) -> None:
+    value = VAULT["GH"]
+    for prefix in (b"", b"x", b"xy", b"0" * 50):
+        encoded = base64.b64encode(prefix + value.encode() + b"\n" * 40).decode()
+        wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+        out = vaulted.redact_text(f"$ base64 file\n{wrapped}\n$ next")
+        assert marker("secret:GH", value) in out and out.endswith("\n$ next"), out
+    ordinary = "\n".join(hashlib.sha512(bytes([i])).hexdigest() for i in range(5))
+    assert vaulted.redact_text(ordinary) == ordinary

@@ -11,7 +11,9 @@ in the text (at most 4 bits of the value each); nothing else of it does.
 
 What is not found: a value shorter than :data:`MIN_LENGTH` (too many ordinary words
 would match), lower-case percent-encoding (``%2f``), hex, double encodings, any other
-transformation (reversed, split across outputs, compressed, encrypted).
+transformation (reversed, split across outputs, compressed, encrypted). Base64 wrapped
+in lines (``base64``'s 76 columns, PEM's 64) is joined before it is scanned; a block
+that held a value comes back as one line.
 
 All forms of all values are one regex, scanned once. A union of literals would try
 every alternative at every position (0.6 MB/s for 100 values); a trie of them is
@@ -47,6 +49,13 @@ _URLSAFE = str.maketrans("+/", "-_")
 # its first character that depends on it alone.
 _SKIP = (0, 2, 3)
 _LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+# Base64 wrapped in lines (``base64`` wraps at 76, PEM and MIME at 64): whole lines of 40
+# base64 characters or more, and the start of the line after them.
+_B64 = r"A-Za-z0-9+/_\-"
+# It starts with a newline, a literal the scan finds in C (``^`` in MULTILINE is tried
+# at every position: 3x slower).
+_WRAPPED = re.compile(rf"\n(?:[{_B64}]{{40,}}\r?\n)+[{_B64}]+=*")
+_LINE_BREAK = re.compile(r"\r?\n")
 
 
 def forms(value: str) -> set[str]:
@@ -100,7 +109,21 @@ class KnownValues:
 
     def sub(self, text: str) -> str:
         """``text`` with every form of every value replaced by the value's marker."""
-        if self._regex is None or self._regex.search(text) is None:  # the usual case, in C
+        if self._regex is None:
+            return text
+        if "\n" in text:  # the first line may start a block too
+            text = _WRAPPED.sub(self._unwrapped, "\n" + text)[1:]
+        return self._sub_line(text)
+
+    def _unwrapped(self, block: re.Match[str]) -> str:
+        """A wrapped base64 block: scanned as one line; kept as it was when nothing is in it."""
+        joined = _LINE_BREAK.sub("", block.group())
+        redacted = self._sub_line(joined)
+        return block.group() if redacted == joined else "\n" + redacted
+
+    def _sub_line(self, text: str) -> str:
+        assert self._regex is not None
+        if self._regex.search(text) is None:  # the usual case, in C
             return text
         spans: list[tuple[int, int, _Form]] = []
         for match in self._regex.finditer(text):
