@@ -239,6 +239,7 @@ def test_a_vault_canary_leaks_nowhere_in_any_encoding(
         ("toolu_b64_1", "(printf x; cat settings.txt) | base64 -w0"),
         ("toolu_b64_2", "(printf xy; cat settings.txt) | base64 -w0"),
         ("toolu_b64url", "base64 -w0 settings.txt | tr '+/' '-_'"),
+        ("toolu_b64_wrapped", "(printf xy; cat settings.txt settings.txt) | base64"),  # 76 columns
         ("toolu_quote", "python3 quote.py settings.txt"),
     )
     run_and_check(claude, gateway, calls, [value])
