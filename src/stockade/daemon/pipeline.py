@@ -255,6 +255,14 @@ class Pipeline:
             raise ApiProblem(
                 422, "no_narrow_rule", str(exc), "approve this call once instead"
             ) from None
+        spelled = [rule.model_dump(mode="json", exclude_none=True) for rule in rules]
+        if self.redactor.redact(spelled) != spelled:  # rules.json, GET /rules, the UI
+            raise ApiProblem(
+                422,
+                "no_narrow_rule",
+                "this call's input holds a secret, and a learned rule would have to keep it",
+                "approve this call once instead, or narrow the scope (--prefix)",
+            )
         return LearnedRule.record(
             project_root=root,
             harness=approval.harness,
