@@ -77,7 +77,7 @@ def shaped_canaries() -> dict[str, str]:
 def forms(canary: str) -> set[str]:
     """The canary and its base64 (each alignment, standard and URL-safe) and URL forms."""
     raw = canary.encode()
-    found = {canary, quote(canary, safe=""), quote_plus(canary)}
+    found = {canary, quote(canary), quote(canary, safe=""), quote_plus(canary)}
     for offset, skip in enumerate((0, 2, 3)):
         core = base64.b64encode(bytes(offset) + raw).decode()[skip : (offset + len(raw)) * 8 // 6]
         found |= {core, core.replace("+", "-").replace("/", "_")}
