@@ -141,7 +141,8 @@ def assert_nowhere(canaries: Iterable[str], places: list[tuple[str, bytes]]) -> 
 
 
 def shell(*commands: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]:
-    """Bash calls (id, command)."""
+    """Bash calls (id, command). An id must not end in ``_<digit>``: Claude Code then
+    reports "[Tool result missing due to internal error]" instead of the output."""
     return [
         (call_id, "Bash", {"command": command, "description": "d"}) for call_id, command in commands
     ]
@@ -232,14 +233,21 @@ def test_a_vault_canary_leaks_nowhere_in_any_encoding(
         check=False,
     )
     assert added.returncode == 0, added.stdout + added.stderr
-    plant(workspace, "settings.txt", f"deploy_with {value}\n")
+    # The value at byte offsets 12, 13 and 14: each of base64's three alignments.
+    prefixes = {
+        "settings.txt": "deploy_with ",
+        "s1.txt": "deploy_with: ",
+        "s2.txt": "deploy_with:: ",
+    }
+    for name, prefix in prefixes.items():
+        plant(workspace, name, f"{prefix}{value}\n")
     calls = shell(
         ("toolu_cat", "cat settings.txt"),
-        ("toolu_b64", "base64 -w0 settings.txt"),  # the value at offset 12: alignment 0
-        ("toolu_b64_1", "(printf x; cat settings.txt) | base64 -w0"),
-        ("toolu_b64_2", "(printf xy; cat settings.txt) | base64 -w0"),
+        ("toolu_b64", "base64 -w0 settings.txt"),
+        ("toolu_b64_one", "base64 -w0 s1.txt"),
+        ("toolu_b64_two", "base64 -w0 s2.txt"),
         ("toolu_b64url", "base64 -w0 settings.txt | tr '+/' '-_'"),
-        ("toolu_b64_wrapped", "(printf xy; cat settings.txt settings.txt) | base64"),  # 76 columns
+        ("toolu_b64_wrapped", "cat s2.txt s1.txt settings.txt | base64"),  # 76 columns
         ("toolu_quote", "python3 quote.py settings.txt"),
     )
     run_and_check(claude, gateway, calls, [value])
