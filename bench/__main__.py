@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import RESULTS, write_result
 
-BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway", "verify")
+BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway", "verify", "redact")
 
 
 def run(name: str) -> Any:
@@ -29,7 +29,10 @@ def run(name: str) -> Any:
 
 
 def main() -> None:
-    engine, socket, audit, hook, signed, gateway, drift = (run(name) for name in BENCHMARKS)
+    result = {name: run(name) for name in BENCHMARKS}
+    engine, socket, audit, hook = (result[name] for name in ("engine", "socket", "audit", "hook"))
+    signed, gateway = result["checkpoints"], result["gateway"]
+    drift, redact = result["verify"], result["redact"]
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -60,6 +63,16 @@ def main() -> None:
         ("audit verify", f"{audit['verify_events_per_s']:,} events/s", "≥ 200 000"),
         ("durable audit appends/s, 16 appenders", f"{audit['appends_per_s_16']:,}", "—"),
         ("redaction throughput", f"{audit['redact_mb_per_s']} MB/s", "—"),
+        (
+            "redaction, 1 MB CI log: patterns vs + 100 known values",
+            f"{redact['mb_per_s']} vs {redact['mb_per_s_known']} MB/s",
+            "—",
+        ),
+        (
+            "redaction of one decision's audit payload: patterns vs + 100 known values",
+            f"{redact['payload_us']} vs {redact['payload_us_known']} µs",
+            "—",
+        ),
         (
             "checkpoint: sign (canonical JSON + ed25519) / store (+ insert, fsync)",
             f"{signed['sign_us']} / {signed['store_checkpoint_us_p50']:,} µs",

@@ -141,6 +141,11 @@ class DecisionService:
         return self._settings.audit
 
     @property
+    def redacts_output(self) -> bool:
+        """``[logging] redact``: whether tool output and the daemon log are redacted."""
+        return self._settings.logging.redact == "on"
+
+    @property
     def gateway_settings(self) -> GatewaySettings:
         """``[gateway]`` (read at daemon start; a reload does not change the listener)."""
         return self._settings.gateway

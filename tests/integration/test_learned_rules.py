@@ -149,6 +149,27 @@ def test_always_learns_a_narrow_rule_that_can_be_listed_and_revoked(
         assert logged["payload"]["rule"]["id"] == rule_id and logged["actor"] == "cli"
 
 
+def test_always_never_learns_a_secret(
+    daemon_process: DaemonProcess, home: Home, pool: ThreadPoolExecutor
+) -> None:
+    token = "ghp_" + "S3cr3t" * 6
+    leaky = {"tool_name": "Bash", "tool_input": {"command": f"git push https://x:{token}@h/r"}}
+    with daemon_process.client() as daemon:
+        answer = _hold(pool, daemon_process, "s-leaky", leaky)
+        pending = wait_pending(daemon, "s-leaky")
+        assert token not in json.dumps(pending)
+        with pytest.raises(ApiError) as refused:
+            daemon.request("POST", f"/approvals/{pending['id']}/always")
+        assert (refused.value.status, refused.value.code) == (422, "no_narrow_rule")
+        assert "secret" in refused.value.message and token not in refused.value.message
+        # A prefix that leaves the secret out is fine.
+        scoped = {"scope": {"command": "git push"}}
+        daemon.request("POST", f"/approvals/{pending['id']}/always", scoped)
+        assert answer.result(timeout=20)["verdict"] == "allow"
+        assert token not in json.dumps(daemon.request("GET", "/rules"))
+    assert token not in home.rules_path.read_text()
+
+
 def test_learned_rules_survive_a_restart_and_a_reload(
     daemon_process: DaemonProcess, pool: ThreadPoolExecutor, home: Home
 ) -> None:

@@ -148,6 +148,42 @@ def test_a_denied_credential_read_that_ran_anyway_taints_the_session(daemon: Cli
     assert not other["rule_id"].startswith("flow:")
 
 
+HARMLESS_READ = {"tool_name": "Read", "tool_input": {"file_path": "/tmp/project/notes.txt"}}
+CURL = {"tool_name": "Bash", "tool_input": {"command": "curl -s https://example.com/"}}
+
+
+def test_a_secret_in_the_output_of_a_harmless_read_taints_the_session(
+    daemon_process: DaemonProcess,  # noqa: F811 - the module's fixture, imported above
+) -> None:
+    session, calm = "s-content", "s-markers"
+    with daemon_process.client() as client:
+        assert client.request("POST", "/decide", tool_call(session, **FETCH))["verdict"] == "ask"
+        # Output of a call that did not run taints nothing; nor do markers of an earlier redaction.
+        notes = f"notes\nGH {TOKEN}\n"
+        client.request("POST", "/tool-results", result(session, "not_run", HARMLESS_READ))
+        marked = "[REDACTED:github-token:0123abcd] and [REDACTED:secret:DB:89abcdef]"
+        client.request(
+            "POST", "/tool-results", result(calm, "succeeded", HARMLESS_READ, output=marked)
+        )
+        assert client.request("POST", "/decide", tool_call(calm, **FETCH))["verdict"] == "ask"
+
+        ran = client.request(
+            "POST", "/tool-results", result(session, "succeeded", HARMLESS_READ, output=notes)
+        )
+        assert ran["redacted"] is True and TOKEN not in ran["output"]
+        taint = logged(client, ran["event_seq"] + 1)
+        assert (taint["kind"], taint["session"]) == ("session.tainted", session)
+        assert taint["payload"]["sources"] == ["content:github-token"]
+        for call in (FETCH, CURL):
+            blocked = client.request("POST", "/decide", tool_call(session, **call))
+            assert (blocked["verdict"], blocked["rule_id"]) == (
+                "deny",
+                "flow:credential-then-network",
+            )
+            assert TOKEN not in json.dumps(blocked)
+    assert TOKEN not in daemon_process.log()
+
+
 MALFORMED: list[dict[str, Any]] = [
     {"status": "ok"},
     {"status": None},

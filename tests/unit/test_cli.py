@@ -274,6 +274,7 @@ def test_doctor_fresh_home_passes(home: Home) -> None:
         "home.exists": "ok",
         "home.perms": "ok",
         "config.valid": "ok",
+        "redaction.on": "ok",
         "daemon.running": "warn",
         "identity.key": "warn",
         "audit.verify": "warn",
@@ -281,6 +282,15 @@ def test_doctor_fresh_home_passes(home: Home) -> None:
         "hooks.codex.user": "ok",
         "hooks.gemini.user": "ok",
     }
+
+
+def test_doctor_warns_when_redaction_is_off(home: Home) -> None:
+    home.config_path.write_text('[logging]\nredact = "off"\n')
+    os.chmod(home.config_path, 0o600)
+    code, report = doctor_json(home)
+    check = next(check for check in report["checks"] if check["id"] == "redaction.on")
+    assert code == 0 and check["status"] == "warn"
+    assert "unredacted" in check["message"] and 'redact = "off"' in check["fix"]
 
 
 def test_doctor_fails_on_open_home_and_fix_repairs_it(home: Home) -> None:

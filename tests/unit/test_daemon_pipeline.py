@@ -4,6 +4,7 @@ or store, and how tool results taint a session, with a real service and store.""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from stockade.daemon.pipeline import ERROR_RULE, Pipeline
 from stockade.daemon.problems import ApiProblem
 from stockade.daemon.schemas import DecideBody, PromptBody, ToolResultBody
 from stockade.errors import ConfigError
+from stockade.redact import Redactor
 from stockade.service import DecisionService
 
 CALL = DecideBody(
@@ -169,6 +171,38 @@ def test_a_credential_read_that_did_not_succeed_does_not_taint(
     assert store.get(answer["event_seq"]) is not None
     assert _taint_events(store) == []
     assert not box.service.session_state("claude-code", box.session).tainted
+
+
+def test_a_known_value_in_any_form_is_redacted_and_taints(
+    strict_box: Sandbox, tmp_path: Path
+) -> None:
+    """A value the vault would hand over (``set_known``), base64ed by the agent: the model gets
+    the marker, the store holds no form of it, the session may not reach the network."""
+    box = strict_box
+    value = "vault-only-canary-0123456789"
+    redactor = Redactor()
+    store = SqliteAuditStore(tmp_path / "known.db", redactor=redactor.redact)
+    store.open()
+    try:
+        redactor.set_known({"DEPLOY": value})
+        pipeline = Pipeline(box.service, store, redactor)
+        notes = str(box.project / "notes.txt")
+        output = base64.b64encode(b"xy" + value.encode()).decode()
+        body = {**_key_read(box), "tool_input": {"file_path": notes}, "status": "succeeded"}
+        answer = asyncio.run(pipeline.tool_result(ToolResultBody(**body, output=output)))
+        assert answer["redacted"] and "[REDACTED:secret:DEPLOY:" in answer["output"]
+        [taint] = _taint_events(store)
+        assert taint.payload["sources"] == ["content:secret:DEPLOY"]
+        fetch = {**body, "tool_name": "WebFetch", "tool_input": {"url": "https://a.example/"}}
+        del fetch["status"]
+        blocked = asyncio.run(pipeline.decide(DecideBody(**fetch, hold_s=None)))
+        assert blocked["rule_id"] == "flow:credential-then-network"
+        echoed = {**body, "tool_name": "Bash", "tool_input": {"command": f"echo {value}"}}
+        asyncio.run(pipeline.tool_result(ToolResultBody(**echoed)))
+    finally:
+        store.close()
+    for path in tmp_path.glob("known.db*"):  # with the WAL, if any is left
+        assert value.encode() not in path.read_bytes(), path
 
 
 def test_catch_all_answers_500_without_the_message(caplog: pytest.LogCaptureFixture) -> None:

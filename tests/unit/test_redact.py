@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
+import logging
 import re
+import threading
+from urllib.parse import quote, quote_plus
 
 import pytest
 
 from stockade.redact import Redactor
+from stockade.redact.logs import RedactingFilter
 
 MARKER = re.compile(r"\[REDACTED:([a-z_-]+):([0-9a-f]{8})\]")
 
@@ -189,3 +196,124 @@ def test_build_log_keeps_its_shape(redactor: Redactor) -> None:
         "npm_abcdefghijklmnopqrstuvwxyz0123456789",
         marker("env-secret", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
     )
+
+
+VAULT = {"DB_PASSWORD": 'pa ss/wo+rd?&=%é\n"q', "GH": "ghX" + "k" * 30, "SHORT": "1234567"}
+
+
+@pytest.fixture(scope="module")
+def vaulted() -> Redactor:
+    known = Redactor()
+    known.set_known(VAULT)
+    return known
+
+
+def known_forms(value: str) -> list[str]:
+    raw = value.encode()
+    return [
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(b"x" + raw + b"tail").decode(),
+        base64.b64encode(b"xy" + raw).decode(),
+    ]
+
+
+@pytest.mark.parametrize("form", range(8))
+def test_known_values_are_found_in_every_form(vaulted: Redactor, form: int) -> None:
+    for name in ("DB_PASSWORD", "GH"):
+        value = VAULT[name]
+        text = f"before {known_forms(value)[form]} after"
+        out = vaulted.redact_text(text)
+        assert f"[REDACTED:secret:{name}:" in out, (name, out)
+        assert marker(f"secret:{name}", value) in out  # one fingerprint for every form
+        assert out.startswith("before ") and out.endswith(" after")
+
+
+def test_known_values_short_ones_and_replacement(vaulted: Redactor) -> None:
+    assert vaulted.known_count == 2  # SHORT is below the minimum length
+    assert vaulted.redact_text("pin 1234567") == "pin 1234567"
+    assert Redactor().redact_text(VAULT["GH"]) == VAULT["GH"]
+    replaced = Redactor()
+    replaced.set_known({"A": "alpha-value-1"})
+    replaced.set_known({"B": "bravo-value-2"})
+    assert replaced.redact_text("alpha-value-1 bravo-value-2").startswith("alpha-value-1 [RED")
+
+
+def test_known_value_inside_a_pattern_keeps_its_name(vaulted: Redactor) -> None:
+    out = vaulted.redact_text(f"export GITHUB_TOKEN={VAULT['GH']}; curl")
+    assert out == f"export GITHUB_TOKEN={marker('secret:GH', VAULT['GH'])}; curl"
+    assert vaulted.redact_text(out) == out  # redacting twice changes nothing
+    named = marker("secret:GH", VAULT["GH"])
+    keyed = vaulted.redact({"password": VAULT["GH"], "token": named, "secret": out})
+    assert keyed == {"password": named, "token": named, "secret": marker("secret", out)}
+
+
+def test_set_known_while_other_threads_redact() -> None:
+    shared = Redactor()
+    values = [f"value-number-{i:04d}" for i in range(50)]
+    stop = threading.Event()
+
+    def swap() -> None:
+        for i in range(50):
+            shared.set_known({f"V{j}": values[j] for j in range(i + 1)})
+        stop.set()
+
+    thread = threading.Thread(target=swap)
+    thread.start()
+    while not stop.is_set():
+        out = shared.redact_text(values[0] + " " + values[-1])
+        assert values[0] not in out or out == values[0] + " " + values[-1]
+    thread.join()
+    assert values[-1] not in shared.redact_text(values[-1])
+
+
+def test_slack_app_tokens_and_webhooks() -> None:
+    out = Redactor().redact_text(
+        "xapp-1-A0123456789-0123456789012-abcdef https://hooks.slack.com/services/T0/B0/XyZ123456789abcdefgh"
+    )
+    assert "abcdef " not in out and "XyZ123" not in out and "hooks.slack.com/services/" in out
+
+
+def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("stockade.test.redact")
+    filtered = RedactingFilter(Redactor().redact_text)
+    handler = logging.StreamHandler(stream := io.StringIO())
+    handler.addFilter(filtered)
+    logger.addHandler(handler)
+    try:
+        logger.warning("sending %s", "Authorization: Bearer abc.def")
+        try:
+            raise ValueError("PASSWORD=hunter22")
+        except ValueError:
+            logger.exception("failed")
+        logger.info("plain %d", 1)
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "abc.def" not in text and "hunter22" not in text
+    assert "Bearer [REDACTED:authorization:" in text and "ValueError" in text
+
+
+def test_token_shapes_are_found_in_url_encoded_text(redactor: Redactor) -> None:
+    tokens = ["ghp_" + "A1" * 18, "sk-ant-api03-" + "Z" * 30, "AKIAIOSFODNN7EXAMPLE"]
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAK\n-----END RSA PRIVATE KEY-----\n"
+    text = "".join(f"key: {token}\n" for token in tokens) + pem
+    for encode in (quote, quote_plus):
+        out = redactor.redact_text(encode(text))
+        assert not any(token in out for token in tokens) and "MIIEowIBAAK" not in out, out
+        assert out.count("[REDACTED:") == 4
+
+
+def test_known_value_in_line_wrapped_base64(vaulted: Redactor) -> None:
+    value = VAULT["GH"]
+    for prefix in (b"", b"x", b"xy", b"0" * 50):
+        encoded = base64.b64encode(prefix + value.encode() + b"\n" * 40).decode()
+        wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+        out = vaulted.redact_text(f"$ base64 file\n{wrapped}\n$ next")
+        assert marker("secret:GH", value) in out and out.endswith("\n$ next"), out
+    ordinary = "\n".join(hashlib.sha512(bytes([i])).hexdigest() for i in range(5))
+    assert vaulted.redact_text(ordinary) == ordinary

@@ -15,9 +15,10 @@ kind                       payload
                            answered; a held call adds ``engine_verdict`` (``ask``)
                            and ``approval_id``
 ``decision.error``         the same, for an error that turned into a deny
-``session.tainted``        harness, the credential ``sources`` the session now holds,
-                           and the ``decision_seq`` or ``tool_result_seq`` that
-                           caused it (restored on start)
+``session.tainted``        harness, the credential ``sources`` the session now holds
+                           (paths, or ``content:<label>`` for a secret found in a
+                           tool's output), and the ``decision_seq`` or
+                           ``tool_result_seq`` that caused it (restored on start)
 ``prompt.screened``        harness, session, verdict, matched pattern, prompt sha256
                            (never the text); ``prompt.error`` when screening failed
 ``permission.request``     ref, and the call: agent, action, ``input`` (redacted),
@@ -38,6 +39,8 @@ kind                       payload
                            reason (absent ones ``null``)
 ``session.ended``          as ``session.started``
 ``daemon.started``         pid, version, config hash, ``identity`` (key fingerprint)
+``redaction.disabled``     ``[logging] redact = "off"``: by, setting, what goes
+                           ``unredacted`` and what is ``still_redacted`` (each start)
 ``daemon.stopped``         pid, reason (a checkpoint is signed right after it)
 ``identity.rotated``       ``statement`` (old and new fingerprint and public key,
                            ts) and ``old_signature`` / ``new_signature`` over it

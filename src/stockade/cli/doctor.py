@@ -67,6 +67,25 @@ def check_config(home: Home) -> Check:
     return Check("config.valid", "ok", f"{home.config_path} is valid")
 
 
+def check_redaction(home: Home) -> Check:
+    """``[logging] redact = "off"`` is allowed, never silent: the model then reads secrets."""
+    from stockade.config import load_settings
+
+    try:
+        settings, _ = load_settings(home)
+    except StockadeError:
+        return Check("redaction.on", "ok", "see config.valid")
+    if settings.logging.redact == "on":
+        return Check("redaction.on", "ok", "secrets are redacted everywhere")
+    return Check(
+        "redaction.on",
+        "warn",
+        '[logging] redact = "off": tool output reaches the model and the daemon log '
+        "unredacted (the audit log, API and UI stay redacted)",
+        f'remove `redact = "off"` from {home.config_path}, then restart the daemon',
+    )
+
+
 def check_daemon(home: Home) -> Check:
     from stockade.client import Client
 
@@ -135,6 +154,7 @@ CHECKS: tuple[Callable[[Home], Check], ...] = (
     check_home_exists,
     check_home_perms,
     check_config,
+    check_redaction,
     check_daemon,
     check_identity,
     check_audit,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -147,6 +147,17 @@ class AuditSettings(_Strict):
     def _compiles(cls, patterns: list[str]) -> list[str]:
         Redactor(patterns)  # raises ValueError naming the bad pattern
         return patterns
+
+
+class LoggingSettings(_Strict):
+    redact: Literal["on", "off"] = Field(
+        "on",
+        description=(
+            "Redact secrets from the tool output handed back to the model and from the "
+            'daemon\'s log. "off" is audited at every start and flagged by `stockade doctor`; '
+            "the audit log, API answers and the UI are redacted either way (read at start)."
+        ),
+    )
 
 
 class ApprovalSettings(_Strict):
@@ -296,6 +307,7 @@ class Settings(_Strict):
     credentials: Credentials = Field(default_factory=Credentials)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     agents: dict[str, PolicyOverride] = Field(
         default_factory=dict, description="Overrides per agent name."

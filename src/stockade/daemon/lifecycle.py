@@ -56,12 +56,20 @@ from stockade.errors import DaemonAlreadyRunning, StockadeError
 from stockade.home import Home, atomic_write
 from stockade.identity import IdentityFiles, SigningKey
 from stockade.redact import Redactor
+from stockade.redact.logs import redacting_logs
 from stockade.service import DecisionService
 
 logger = logging.getLogger(__name__)
 
 KEEP_ALIVE_S = 15
 GRACEFUL_SHUTDOWN_S = 10
+REDACTION_OFF_KIND = "redaction.disabled"
+REDACTION_OFF = {
+    "by": "config",
+    "setting": "logging.redact",
+    "unredacted": ["tool output handed back to the model", "the daemon's log"],
+    "still_redacted": ["audit payloads", "API answers", "the control UI", "notifications"],
+}
 _STOP_HINT = "stop it with `stockade stop`, or point STOCKADE_HOME at another home"
 
 
@@ -92,7 +100,9 @@ def serve(
         service = DecisionService.load(home)
         plan = plan_gateway(service.gateway_settings, http)
         key = IdentityFiles(home).load_or_create(now())  # refuses a key others can read
-        uvloop.run(_run(home, service, plan, limits or Limits(), log_level, key))
+        redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
+        with redacting_logs(redactor.redact_text, enabled=service.redacts_output):
+            uvloop.run(_run(home, service, plan, limits or Limits(), log_level, key, redactor))
     return 0
 
 
@@ -164,8 +174,8 @@ async def _run(
     limits: Limits,
     log_level: str,
     key: SigningKey,
+    redactor: Redactor,
 ) -> None:
-    redactor = Redactor(service.redact_patterns)  # fixed for the daemon's lifetime
     events = EventHub()
     signer = checkpointer(key, service.audit_settings)  # signs the head now and then, and last
     store = SqliteAuditStore(
@@ -176,7 +186,14 @@ async def _run(
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
-    pipeline = Pipeline(service, store, redactor, notifier=notifier, events=events)
+    pipeline = Pipeline(
+        service,
+        store,
+        redactor,
+        notifier=notifier,
+        events=events,
+        redact_output=service.redacts_output,
+    )
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
     settings = plan.settings if plan else GatewaySettings()
     auth = authenticator(home, settings, store.append, events.end_streams)
@@ -190,6 +207,9 @@ async def _run(
             "identity": key.fingerprint,
         }
         await store.append(AuditEvent("daemon.started", "daemon", None, started))
+        if not service.redacts_output:
+            logger.warning("[logging] redact = off: tool output and this log are not redacted")
+            await store.append(AuditEvent(REDACTION_OFF_KIND, "daemon", None, REDACTION_OFF))
         sock = bind_unix_socket(home.socket_path)
         inode = os.lstat(home.socket_path).st_ino
         try:

@@ -10,6 +10,11 @@ A held ``ask`` (``hold_s``, ADR 0004) waits for a human through the
 approved, and an approved call is judged again before it is allowed: the session
 may have read a credential while it waited, and an approval never overrides a deny.
 
+A tool's output that held a secret (a vault value or a secret's shape, found by the
+redactor) taints its session too, as ``content:<label>``: what the call read was a
+credential, whatever its name said. With ``[logging] redact = "off"`` (read at start)
+the model gets the output as it was, but the secret is still found and taints.
+
 A call's credential reads taint its session when it is answered with anything but a
 deny, and again when a tool result says it succeeded, whatever it was answered: a
 denied call can still have run (a harness that ignored the deny, a policy changed in
@@ -24,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import Counter
 from typing import Any
 
@@ -55,7 +59,7 @@ from stockade.errors import ConfigError
 from stockade.policy.actions import TOOL_UNKNOWN, canonicalize
 from stockade.policy.learning import Scope, ScopeError
 from stockade.policy.state import Outcome, prompt_digest
-from stockade.redact import Redactor
+from stockade.redact import MARKER, Redactor
 from stockade.request import ToolCall
 from stockade.service import DecisionService
 
@@ -71,8 +75,7 @@ _RESOLVED_AS = {
     Resolution.ALWAYS: "always",
 }
 PAGE = 1000
-# The marker stockade.redact puts in place of a secret; counted to report what was found.
-_MARKER = re.compile(r"\[REDACTED:([A-Za-z0-9_-]+):[0-9a-f]{8}\]")
+CONTENT_SOURCE = "content:"  # + the label of a secret found in a tool's output
 
 
 def restore_session_taints(store: SqliteAuditStore, service: DecisionService) -> int:
@@ -103,14 +106,17 @@ class Pipeline:
         approvals: ApprovalBroker | None = None,
         notifier: Notifier | None = None,
         events: EventHub | None = None,
+        redact_output: bool = True,
     ) -> None:
-        """``events`` is the hub ``store`` reports to (its ``on_stored``)."""
+        """``events`` is the hub ``store`` reports to (its ``on_stored``); without
+        ``redact_output`` (``[logging] redact = "off"``) tool output goes back as it was."""
         self.service = service
         self.store = store
         self.redactor = redactor or Redactor()
         self.approvals = approvals or ApprovalBroker()
         self.notifier = notifier or Notifier(enabled=False)
         self.events = events or EventHub()
+        self.redact_output = redact_output
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
         # Serializes changes to the learned rules file (read, add or remove, write).
@@ -161,6 +167,7 @@ class Pipeline:
             approval = self.approvals.open(call, asked, redacted, timeout_s)
         except HoldRefused as exc:
             return Outcome(_deny_asked(asked, f"{exc}; denied")), None
+        approval.reason = self.redactor.redact_text(approval.reason)  # it may quote the input
         requested = {
             **_approval_ref(approval),
             "agent": call.agent,
@@ -248,6 +255,14 @@ class Pipeline:
             raise ApiProblem(
                 422, "no_narrow_rule", str(exc), "approve this call once instead"
             ) from None
+        spelled = [rule.model_dump(mode="json", exclude_none=True) for rule in rules]
+        if self.redactor.redact(spelled) != spelled:  # rules.json, GET /rules, the UI
+            raise ApiProblem(
+                422,
+                "no_narrow_rule",
+                "this call's input holds a secret, and a learned rule would have to keep it",
+                "approve this call once instead, or narrow the scope (--prefix)",
+            )
         return LearnedRule.record(
             project_root=root,
             harness=approval.harness,
@@ -288,7 +303,8 @@ class Pipeline:
         """Record what became of a call and redact its output; the output itself is not kept.
 
         A call that succeeded taints its session with what it read, even one that was
-        denied: it ran.
+        denied: it ran. A call that ran (succeeded or failed) and printed a secret taints
+        it with ``content:<label>``.
         """
         call = body.to_call()
         digest = input_sha256(call.tool_input)
@@ -303,6 +319,9 @@ class Pipeline:
         redacted, found = None, Counter[str]()
         if body.output is not None:
             redacted, found = await asyncio.to_thread(self._redact_output, body.output)
+            if found and body.status != "not_run":
+                held = tuple(CONTENT_SOURCE + label for label in sorted(found))
+                tainted += self._taint(call, held)
         payload = {
             "harness": call.harness,
             "session": call.session_id,
@@ -327,6 +346,8 @@ class Pipeline:
             if approval is not None:
                 executed = {**_approval_ref(approval), "tool_result_seq": seq}
                 await self._append("permission.executed", call.harness, call.session_id, executed)
+        if not self.redact_output:
+            redacted = body.output
         return {"output": redacted, "redacted": redacted != body.output, "event_seq": seq}
 
     async def session_event(self, body: SessionBody) -> dict[str, Any]:
@@ -354,8 +375,8 @@ class Pipeline:
         redacted = self.redactor.redact_text(output)
         if redacted == output:
             return redacted, Counter()
-        found = Counter(_MARKER.findall(redacted))
-        found.subtract(_MARKER.findall(output))
+        found = Counter(MARKER.findall(redacted))
+        found.subtract(MARKER.findall(output))
         return redacted, +found
 
     def check(self, body: ToolCallBody) -> dict[str, Any]:

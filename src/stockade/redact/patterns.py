@@ -1,26 +1,25 @@
-"""Token-like values never reach disk: the audit payload is redacted before it is hashed.
+"""The built-in secret shapes, and the one-pass scanner that finds them and user patterns.
 
-A secret becomes ``[REDACTED:<label>:<first 8 hex of sha256(secret)>]``: an operator
-can still tell that two rows carried the same secret, or check a suspected value,
-but 32 bits cannot be turned back into a token. Only the secret part is replaced
-(``Authorization: Bearer [REDACTED:...]``), so the rest of a command stays readable.
+A secret becomes ``[REDACTED:<label>:<first 8 hex of sha256(secret)>]`` (see
+:func:`marker`). Only the secret part is replaced (``Authorization: Bearer
+[REDACTED:...]``), so the rest of a command stays readable.
 
 The built-in patterns are compiled into one alternation so that text is scanned once. They
 are written to leave ordinary code alone: the env-assignment form is upper-case
 and unspaced (``GITHUB_TOKEN=x``, not ``token = get_token()``), headers need their
 scheme, and bare hex or base64 (git SHAs, UUIDs, ``sha512-`` integrity strings) is
-never a match by itself.
+never a match by itself. A secret part that is already nothing but markers is left
+as it is, so redacting twice changes nothing (``GITHUB_TOKEN=[REDACTED:secret:GH:…]``
+keeps the vault's name).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-_KEY_WORDS = (
+KEY_WORDS = (
     "password",
     "passwd",
     "secret",
@@ -33,7 +32,7 @@ _KEY_WORDS = (
     "access_key",
     "client_secret",
 )
-_JSON_KEY_WORDS = "|".join(word.replace("_", "[_-]?") for word in _KEY_WORDS)
+_JSON_KEY_WORDS = "|".join(word.replace("_", "[_-]?") for word in KEY_WORDS)
 _QUOTED = r"""(?:"(?P<v>[^"\n]+)"|'(?P<v2>[^'\n]+)')"""
 _BARE = r"""(?P<v3>(?!\$)[^\s"'`;&|,)}\]]+)"""
 _URL_PARAMS = (
@@ -41,6 +40,8 @@ _URL_PARAMS = (
     r"|signature|sig|x-amz-signature|x-amz-credential)=(?P<v>[^&#\s\"'<>]+)"
 )
 _AUTH = r"\"?\s*[:=]\s*\"?(?i:bearer|basic|token|digest|negotiate|bot)\s+(?P<v>[^\s\"',;]+)"
+_SPACE = r"(?: |\+|%20)"
+_PEM_KIND = rf"(?:[A-Z0-9]|{_SPACE})*"
 _ENV_VALUE = rf"(?:\s*=\s*{_QUOTED}|={_BARE})"
 
 
@@ -54,12 +55,13 @@ def _cased(word: str, rest: str) -> tuple[str, ...]:
 # character and checks its word boundary in a lookbehind after it: the combined regex
 # then gets a first-character set and skips most positions in C (about 10x faster).
 # Order matters where alternatives overlap (``sk-ant-`` before ``sk-``).
-_BUILTIN: tuple[tuple[str, tuple[str, ...]], ...] = (
+_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "private-key",
         (
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----"
-            r"(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)",
+            # Also percent-encoded (``%20`` or ``+`` for its spaces).
+            rf"-----BEGIN{_PEM_KIND}PRIVATE{_SPACE}KEY-----"
+            rf"(?:[\s\S]*?-----END{_PEM_KIND}PRIVATE{_SPACE}KEY-----|[\s\S]*)",
         ),
     ),
     ("authorization", _cased("authorization", _AUTH)),
@@ -81,7 +83,14 @@ _BUILTIN: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
         ),
     ),
-    ("slack-token", (r"xox[abposr]-(?<!\wxox.-)[A-Za-z0-9-]{10,}",)),
+    (
+        "slack-token",
+        (
+            r"xox[abposre]-(?<!\wxox.-)[A-Za-z0-9-]{10,}",
+            r"xapp-(?<!\wxapp-)[0-9]-[A-Za-z0-9-]{10,}",
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9/_-]{20,})",
+        ),
+    ),
     ("jwt", (r"eyJ(?<!\weyJ)[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",)),
     (
         "json-secret",
@@ -115,15 +124,25 @@ _BUILTIN: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
-# A key is secret when one of the words ends it or stands as a ``_``-separated part:
-# ``db_password``, ``x-api-key``, ``accessToken``; not ``max_tokens`` or ``tokenizer``.
-_SECRET_KEY = re.compile(rf"(?:^|_)(?:{'|'.join(_KEY_WORDS)})(?:_|$)")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_KEY_SEPARATORS = re.compile(r"[-.\s]+")
+# ``(?<!\wX)``, the word boundary before a token's prefix ``X``, also holds after a
+# percent-escape (``%3Dghp_…`` in URL-encoded text).
+_AFTER_ESCAPE = re.compile(r"\(\?<!\\w([^()]+)\)")
+
+
+def _boundary(pattern: str) -> str:
+    return _AFTER_ESCAPE.sub(r"(?:(?<!\\w\1)|(?<=%[0-9A-Fa-f]{2}\1))", pattern)
+
+
+BUILTIN = tuple((label, _boundary(alt)) for label, alts in _PATTERNS for alt in alts)
+"""``(label, regex)`` for every built-in alternative, in order."""
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
+# A secret part that is only markers was redacted before: left as it is.
+MARKERS = re.compile(r"(?:\[REDACTED:[^\]\s]+:[0-9a-f]{8}\])+")
+MARKER = re.compile(r"\[REDACTED:([^\]\s]+):[0-9a-f]{8}\]")
+"""A marker; its group is the label (``github-token``, ``secret:NAME``, ``custom``)."""
 
 
-class _Scanner:
+class Scanner:
     """One combined regex to find secrets, and the alternatives to tell which one matched.
 
     The combined regex has no named groups (they would have to be unique across all
@@ -131,7 +150,7 @@ class _Scanner:
     find the label and the secret part costs nothing measurable.
     """
 
-    def __init__(self, alternatives: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, alternatives: Iterable[tuple[str, str]] = BUILTIN) -> None:
         self._alternatives = [(label, re.compile(pattern)) for label, pattern in alternatives]
         combined = "|".join(_GROUP_NAME.sub("(?:", rx.pattern) for _, rx in self._alternatives)
         self._regex = re.compile(combined)
@@ -147,57 +166,27 @@ class _Scanner:
             for name in regex.groupindex:
                 start, end = found.span(name)
                 if start >= 0:
-                    text, whole_start, whole_end = found.string, found.start(), found.end()
-                    marker = _marker(label, text[start:end])
-                    return text[whole_start:start] + marker + text[end:whole_end]
-            return _marker(label, found.group())
+                    return _replaced(found, label, start, end)
+            return _replaced(found, label, found.start(), found.end())
         raise AssertionError("the combined regex matched no alternative")  # pragma: no cover
 
 
-def _marker(label: str, secret: str) -> str:
+def _replaced(found: re.Match[str], label: str, start: int, end: int) -> str:
+    """The match with its secret part ``start:end`` replaced by its marker."""
+    text = found.string
+    already = MARKERS.match(text, start)  # a bare value stops short of the marker's ``]``
+    if already is not None and already.end() >= end:
+        return found.group()
+    return text[found.start() : start] + marker(label, text[start:end]) + text[end : found.end()]
+
+
+def marker(label: str, secret: str) -> str:
+    """What takes the place of ``secret``: its label and 32 bits of its SHA-256."""
     digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"[REDACTED:{label}:{digest}]"
 
 
-class Redactor:
-    """Replaces secrets in text and in JSON-like values; ``extra_patterns`` are user regexes.
-
-    A user pattern may mark the secret part with a named group (``(?P<v>...)``);
-    otherwise its whole match is redacted, labelled ``custom``. User patterns run in a
-    second pass so that they cannot slow down the built-in scan.
-    """
-
-    def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
-        self._builtin = _Scanner((label, alt) for label, alts in _BUILTIN for alt in alts)
-        extra = [("custom", _checked(pattern)) for pattern in extra_patterns]
-        self._extra = _Scanner(extra) if extra else None
-
-    def redact_text(self, text: str) -> str:
-        """``text`` with every recognized secret replaced by its marker."""
-        text = self._builtin.sub(text)
-        return self._extra.sub(text) if self._extra is not None else text
-
-    def redact(self, value: Any) -> Any:
-        """A copy of ``value`` with secrets in strings and under secret-looking keys replaced."""
-        if isinstance(value, str):
-            return self.redact_text(value)
-        if isinstance(value, Mapping):
-            out: dict[Any, Any] = {}
-            for key, item in value.items():
-                if isinstance(key, str):
-                    word = _secret_key_word(key)
-                    if word is not None and _has_content(item):
-                        out[self.redact_text(key)] = _marker(word, _as_text(item))
-                        continue
-                    key = self.redact_text(key)
-                out[key] = self.redact(item)
-            return out
-        if isinstance(value, list | tuple):
-            return [self.redact(item) for item in value]
-        return value
-
-
-def _checked(pattern: str) -> str:
+def checked(pattern: str) -> str:
     """A user pattern that compiles and cannot match nothing (that would mark every gap)."""
     try:
         regex = re.compile(pattern)
@@ -206,22 +195,3 @@ def _checked(pattern: str) -> str:
     if regex.match("") is not None:
         raise ValueError(f"redaction pattern {pattern!r} matches the empty string")
     return pattern
-
-
-@functools.lru_cache(maxsize=4096)  # payloads repeat the same few keys endlessly
-def _secret_key_word(key: str) -> str | None:
-    """The secret word a key is named after (``"GITHUB_TOKEN"`` → ``"token"``), or None."""
-    normalized = _KEY_SEPARATORS.sub("_", _CAMEL.sub("_", key)).lower()
-    found = _SECRET_KEY.search(normalized)
-    return found.group().strip("_") if found else None
-
-
-def _has_content(value: Any) -> bool:
-    """None, booleans and empty values carry no secret; keeping them keeps rows readable."""
-    if value is None or isinstance(value, bool):
-        return False
-    return not (isinstance(value, str | list | tuple | dict) and len(value) == 0)
-
-
-def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else repr(value)
