@@ -77,6 +77,34 @@ def test_wrong_content_type_is_415(daemon: Client, raw_request: Any) -> None:
     assert (status, answer["error"]["code"]) == (415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize(
+    "bad_header",
+    [
+        b"Content-Type: text/plain\r\n",
+        b"Content-Type: application/json\r\nStockade-API-Version: 2\r\n",
+    ],
+)
+def test_a_refused_body_leaves_the_connection_usable(daemon: Client, bad_header: bytes) -> None:
+    """The daemon reads a refused request's (bounded) body before it answers: a client that
+    is still sending gets its 4xx instead of a broken pipe, and may go on with the next one."""
+    body = json.dumps(tool_call()).encode()
+    length = b"Content-Length: %d\r\n" % len(body)
+    refused = b"POST /api/v1/decide HTTP/1.1\r\nHost: x\r\n" + bad_header + length + b"\r\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(daemon.socket_path))
+        sock.sendall(refused)
+        time.sleep(0.2)  # the headers alone reach the daemon first, as from a slow client
+        sock.sendall(body + HEAD + length + b"\r\n" + body)
+        reply = b""
+        while reply.count(b"HTTP/1.1 ") < 2 or not reply.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, f"the daemon hung up after: {reply[:200]!r}"
+            reply += chunk
+    first, second = reply.split(b"HTTP/1.1 ")[1:3]
+    assert first.startswith((b"415", b"400")) and second.startswith(b"200")
+
+
 def test_slow_client_gets_408(spawn_daemon: Callable[..., DaemonProcess]) -> None:
     process = spawn_daemon(body_timeout_s=1.0)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

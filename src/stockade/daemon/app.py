@@ -368,7 +368,6 @@ def _unsupported(message: str) -> ApiProblem:
         "unsupported_api_version",
         message,
         "upgrade the client or the daemon so that both speak v1",
-        close=True,
     )
 
 

@@ -41,7 +41,6 @@ async def read_body(request: Request, limits: Limits) -> bytes:
             return b""
     elif not chunked:
         return b""
-    _require_json(request)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -61,6 +60,7 @@ async def read_body(request: Request, limits: Limits) -> bytes:
         ) from None
     except ClientDisconnect:
         raise ApiProblem(400, "invalid_request", "client disconnected", close=True) from None
+    _require_json(request)  # after the (bounded) body: a client still sending gets the answer
     return b"".join(chunks)
 
 
@@ -72,7 +72,6 @@ def _require_json(request: Request) -> None:
             "unsupported_media_type",
             f"request bodies must be application/json, not {media_type[:100] or 'untyped'}",
             "send the header Content-Type: application/json",
-            close=True,
         )
 
 
