@@ -30,6 +30,7 @@ from stockade.cli import (
     install,
     output,
     rules,
+    secret,
     serve,
     sessions,
     trust,
@@ -118,6 +119,7 @@ install.register(app)
 config.register(app)
 gateway.register(app)
 ui.register(app)
+secret.register(app)
 app.command()(version)
 
 
