@@ -125,7 +125,7 @@ class FileSource:
         self.pending_path = directory / (KEY_FILE + PENDING_SUFFIX)
 
     def describe(self) -> str:
-        return f"the key file {self.path} (protection reduced to file permissions)"
+        return f"the key file {self.path}"
 
     def load(self) -> bytes | None:
         return self._read(self.path)
