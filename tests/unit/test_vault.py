@@ -223,3 +223,50 @@ def test_list_needs_no_key(home: Home, tmp_path: Path) -> None:
     unlock(files, {}).add("A", VALUE)
     (files.directory / "master.key").unlink()
     assert [item["name"] for item in files.read().listing()] == ["A"]
+
+
+def test_the_service_tells_subscribers_and_audits_resolutions(home: Home) -> None:
+    """The daemon's side, on a real audit store: subscribers (the redactor, once wired)
+    get every name -> value at once and after each change; a resolution is audited
+    without its value; an unknown handle names itself and resolves nothing."""
+    import asyncio
+
+    from stockade.audit import SqliteAuditStore
+    from stockade.vault.service import VaultService
+
+    seen: list[dict[str, str]] = []
+
+    async def scenario(store: SqliteAuditStore) -> dict[str, str]:
+        service = VaultService.open(home, store.append)
+        service.subscribe(lambda values: seen.append(dict(values)))
+        await service.add("A", VALUE, replace=False, by="cli")
+        await service.add("B", "bee-value", replace=False, by="cli")
+        await service.remove("B", by="cli")
+        await service.rotate(by="cli")
+        with pytest.raises(UnknownSecret, match="unknown handle secret://B"):
+            await service.resolve_env({"X": "secret://B"}, for_whom="cli", why="test")
+        env = {"X": "secret://A", "Y": "plain"}
+        return await service.resolve_env(env, for_whom="mcp:github", why="start server")
+
+    store = SqliteAuditStore(home.audit_path)
+    store.open()
+    try:
+        assert asyncio.run(scenario(store)) == {"X": VALUE, "Y": "plain"}
+        events = store.query(after=0, limit=100)
+    finally:
+        store.close()
+    assert seen == [{}, {"A": VALUE}, {"A": VALUE, "B": "bee-value"}, {"A": VALUE}, {"A": VALUE}]
+    assert [event.kind for event in events] == [
+        "secret.added",
+        "secret.added",
+        "secret.removed",
+        "secret.key_rotated",
+        "secret.resolved",
+    ]
+    assert events[-1].payload == {
+        "handles": ["secret://A"],
+        "vars": ["X"],
+        "for": "mcp:github",
+        "why": "start server",
+    }
+    assert not any(VALUE in json.dumps(event.to_json()) for event in events)
