@@ -225,7 +225,7 @@ def test_the_master_key_from_the_environment(
     home: Home, spawn_daemon: Callable[..., DaemonProcess]
 ) -> None:
     key = {"STOCKADE_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
-    spawn_daemon(env=key)
+    keyed = spawn_daemon(env=key)
     assert cli(home, "secret", "add", "A", stdin="env-keyed-value").returncode == 0
     assert exec_hash(home, "A") == sha256("env-keyed-value")
     assert not (home.root / "vault" / "master.key").exists()
@@ -245,6 +245,14 @@ def test_the_master_key_from_the_environment(
     without = vault_check(None)  # the key file holds no key: fails, and says so
     assert without["status"] == "fail" and "holds no key" in without["message"]
     assert key["STOCKADE_MASTER_KEY"] not in json.dumps(without)
+
+    # A daemon started without the key serves on; every vault operation says why it cannot.
+    keyed.stop()
+    unkeyed = spawn_daemon()
+    listed = cli(home, "secret", "list")
+    assert listed.returncode == 1 and "sealed with key" in listed.stderr
+    assert "hint:" in listed.stderr and "Traceback" not in listed.stderr
+    assert "env-keyed-value" not in unkeyed.log() + keyed.log()
 
 
 def test_doctor_says_the_key_file_is_only_file_permissions(home: Home) -> None:
