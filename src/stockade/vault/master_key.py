@@ -198,7 +198,18 @@ class KeychainSource:
 
 
 def keychain_usable() -> bool:
-    """Whether ``keyring`` has a backend that can really keep a key (no call is made to it)."""
+    """Whether ``keyring`` has a backend that can really keep a key.
+
+    Only the backend's class is looked at (no key is read or written); choosing it runs
+    under the deadline too, since a backend's probe may talk to D-Bus.
+    """
+    try:
+        return _with_deadline(_real_backend)
+    except VaultError:
+        return False
+
+
+def _real_backend() -> bool:
     try:
         import keyring
         from keyring.backends import chainer, fail, null

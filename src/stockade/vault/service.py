@@ -37,10 +37,7 @@ Append = Callable[[AuditEvent], Awaitable[StoredEvent]]
 class VaultService:
     """One daemon's vault: see the module docstring."""
 
-    def __init__(
-        self, files: VaultFiles, vault: Vault | None, problem: StockadeError | None, append: Append
-    ) -> None:
-        self.files = files
+    def __init__(self, vault: Vault | None, problem: StockadeError | None, append: Append) -> None:
         self._vault = vault
         self._problem = problem
         self._append = append
@@ -51,14 +48,13 @@ class VaultService:
     def open(cls, home: Home, append: Append) -> VaultService:
         """Unlock the vault of ``home`` with the daemon's environment (see the docstring)."""
         env = {ENV_VAR: os.environ.pop(ENV_VAR)} if ENV_VAR in os.environ else {}
-        files = VaultFiles(home)
         try:
-            vault = unlock(files, env)
+            vault = unlock(VaultFiles(home), env)
         except StockadeError as exc:  # the daemon serves on; each vault operation says why
             logger.warning("the vault cannot be opened: %s", exc.message)
-            return cls(files, None, exc, append)
+            return cls(None, exc, append)
         logger.info("vault: %d secret(s), key from %s", len(vault.values), vault.source.name)
-        return cls(files, vault, None, append)
+        return cls(vault, None, append)
 
     def subscribe(self, callback: Subscriber) -> None:
         """Call ``callback`` with every ``name -> value`` now, and after each change."""
