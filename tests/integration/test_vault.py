@@ -262,3 +262,47 @@ def test_doctor_says_the_key_file_is_only_file_permissions(home: Home) -> None:
     assert check["status"] == "warn"
     assert "reduced to file permissions" in check["message"]
     assert "STOCKADE_MASTER_KEY" in check["fix"]
+
+
+def test_the_prompt_hides_the_value_and_wants_it_twice(home: Home) -> None:
+    """A real terminal (a pty): the value typed at the prompt is not echoed, and two
+    different answers keep nothing."""
+    import pty
+    import select
+    import time
+
+    def typed(*answers: str) -> tuple[int, str]:
+        fd, terminal = pty.openpty()
+        child = subprocess.Popen(
+            [STOCKADE, "secret", "add", "TYPED"],
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            env=daemon_env(home),
+            start_new_session=True,  # no controlling terminal: getpass uses stdin, the pty
+        )
+        os.close(terminal)
+        screen, sent, deadline = b"", 0, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the pty: it has exited
+                    break
+                if not chunk:
+                    break
+                screen += chunk
+                # getpass flushes the terminal's input before each prompt: answer after it.
+                prompts = screen.count(b"value (hidden):") + screen.count(b"again:")
+                if sent < min(prompts, len(answers)):
+                    os.write(fd, answers[sent].encode() + b"\n")
+                    sent += 1
+        os.close(fd)
+        return child.wait(10), screen.decode(errors="replace")
+
+    code, screen = typed("typed-value-1", "typed-value-2")
+    assert code == 1 and "the two values differ" in screen and "typed-value" not in screen
+    code, screen = typed("typed-value-3", "typed-value-3")
+    assert code == 0 and "added secret://TYPED" in screen and "typed-value" not in screen
+    assert offline.listing(home)["secrets"][0]["name"] == "TYPED"
