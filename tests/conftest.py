@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -10,6 +11,12 @@ from tests.daemon_support import DaemonProcess
 
 from stockade.client import Client
 from stockade.home import Home
+
+# No test may touch the OS keychain of whoever runs the suite, nor use their vault key:
+# keyring's own "fail" backend makes the vault fall through to its key file (or to
+# STOCKADE_MASTER_KEY where a test sets it). Every daemon and CLI the tests start inherits this.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("STOCKADE_MASTER_KEY", None)
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ Two kinds of canary. *Shaped* ones (``sk-ant-…``, ``ghp_…``, an AWS key id, 
 private key) are found by the built-in patterns, in plain and URL-encoded text, but not
 in base64 (nothing marks a base64 blob as holding a token shape), so the script does
 not base64 them. A *vault* canary is random and known only by value: it is planted
-with ``printf '%s' VALUE | stockade secret add NAME`` and must be found in every form.
-That half needs the vault (``stockade.vault``, another branch): it is skipped until
-then, and the skip is to be removed when the vault is merged.
+with ``printf '%s' VALUE | stockade secret add NAME`` while the daemon runs, and must be
+found in every form.
 
 Not searched: Claude Code's own files under the agent's HOME (its transcripts keep what
 the tool printed, before the hook replaced it for the model); Stockade does not write
@@ -221,7 +220,6 @@ def test_a_vault_canary_leaks_nowhere_in_any_encoding(
     claude: Claude,  # noqa: F811 - the fixture, imported above
     gateway: GatewayDaemon,
 ) -> None:
-    pytest.importorskip("stockade.vault")  # remove when the vault is merged
     value = random_text(32, ALNUM + "-_.")
     workspace = claude.workspace
     added = subprocess.run(

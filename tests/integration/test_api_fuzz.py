@@ -15,7 +15,8 @@ validates against the document, so no malformed request is ever allowed. Two exp
 tests cover what the generator does not try (an unknown field; NaN in ``tool_input``).
 
 Destructive operations: ``POST /shutdown`` is sent only when the request is malformed
-(a valid one would stop the daemon the other operations need); ``POST /audit/purge``
+(a valid one would stop the daemon the other operations need), and so is ``POST
+/secrets/exec`` (a valid one would run whatever program was generated); ``POST /audit/purge``
 is sent as generated, ``confirm: true`` included, since it may only purge this
 throwaway home's audit log (and purging at random times must not break the chain).
 Held calls (``hold_s``) are answered by an approver thread that approves every pending
@@ -74,6 +75,7 @@ REQUEST_TIMEOUT_S = 30.0
 STREAM_READ_S = 0.3
 BASE_URL = "http://stockade"  # the host is never resolved: every connection is the socket
 SHUTDOWN = ("POST", "/api/v1/shutdown")
+EXEC = ("POST", "/api/v1/secrets/exec")
 Case = schemathesis.Case[Any]
 OPERATIONS_BY_ROUTE: dict[tuple[str, str], Operation] = {
     route_key(op.method, op.route): op for op in OPERATIONS
@@ -298,10 +300,10 @@ def test_a_number_json_cannot_hold_is_refused(
 )
 def test_api_fuzz(case: Case, session: requests.Session) -> None:
     route = (case.method.upper(), case.operation.path)
-    if route == SHUTDOWN:
+    if route in (SHUTDOWN, EXEC):
         prepared = requests.Request(**case.as_transport_kwargs(base_url=BASE_URL)).prepare()
         if _malformed(case, prepared) is None:
-            return  # a valid shutdown would stop the daemon under test
+            return  # a valid shutdown would stop the daemon under test; an exec runs a program
     op = OPERATIONS_BY_ROUTE.get(route)
     # A stream never ends: schemathesis reads it for this long, checking every event.
     streams = op is not None and op.media_type == "text/event-stream"

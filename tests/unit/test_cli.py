@@ -278,6 +278,7 @@ def test_doctor_fresh_home_passes(home: Home) -> None:
         "daemon.running": "warn",
         "identity.key": "warn",
         "audit.verify": "warn",
+        "vault.key": "ok",
         "hooks.claude-code.user": "ok",
         "hooks.codex.user": "ok",
         "hooks.gemini.user": "ok",

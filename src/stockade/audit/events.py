@@ -53,6 +53,8 @@ kind                       payload
 ``auth.locked_out``        gateway: client, forwarded, max_failures, window_s,
                            lockout_s (once per lockout)
 ``gateway.token_rotated``  ``by`` (``cli``, ``api``), sessions_ended (never the token)
+``secret.*``               the vault's: added, removed, key_rotated, resolved — names
+                           and metadata only (:mod:`stockade.vault.events`)
 =========================  =======================================================
 
 ``actor`` says who caused the event: ``"daemon"``, the harness of the call or session

@@ -122,6 +122,13 @@ def check_identity(home: Home) -> Check:
     return Check("identity.key", "ok", f"{key.fingerprint} (private to you{retired})")
 
 
+def check_vault(home: Home) -> Check:
+    """Where the vault's master key comes from, and whether it opens every secret."""
+    from stockade.vault.doctor import diagnose
+
+    return diagnose(home, os.environ)
+
+
 def check_audit(home: Home) -> Check:
     path = home.audit_path
     if not path.exists():
@@ -158,6 +165,7 @@ CHECKS: tuple[Callable[[Home], Check], ...] = (
     check_daemon,
     check_identity,
     check_audit,
+    check_vault,
 )
 
 

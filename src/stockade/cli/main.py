@@ -30,6 +30,7 @@ from stockade.cli import (
     install,
     output,
     rules,
+    secret,
     serve,
     sessions,
     trust,
@@ -120,6 +121,7 @@ config.register(app)
 gateway.register(app)
 ui.register(app)
 verify.register(app)
+secret.register(app)
 app.command()(version)
 
 

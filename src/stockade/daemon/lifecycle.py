@@ -58,6 +58,8 @@ from stockade.identity import IdentityFiles, SigningKey
 from stockade.redact import Redactor
 from stockade.redact.logs import redacting_logs
 from stockade.service import DecisionService
+from stockade.vault.routes import vault_routes
+from stockade.vault.service import VaultService
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +196,8 @@ async def _run(
         events=events,
         redact_output=service.redacts_output,
     )
+    vault = VaultService.open(home, store.append)  # values in memory only, for this daemon
+    vault.subscribe(redactor.set_known)  # the redactor knows every vault value, at once
     # Without a listener only rotation (over the socket) uses it: the lockout never counts.
     settings = plan.settings if plan else GatewaySettings()
     auth = authenticator(home, settings, store.append, events.end_streams)
@@ -218,7 +222,7 @@ async def _run(
                 if plan:
                     auth.tokens.load_or_create()
                 atomic_write(home.pid_path, f"{pid}\n".encode())
-                listeners = _Listeners(home, pipeline, auth, limits, log_level)
+                listeners = _Listeners(home, pipeline, vault, auth, limits, log_level)
                 reason = await listeners.serve(sock, (plan, tcp) if plan and tcp else None)
             finally:
                 if tcp is not None:
@@ -240,10 +244,17 @@ class _Listeners:
     """The socket's uvicorn server and, with a gateway, the TCP one: run and stopped together."""
 
     def __init__(
-        self, home: Home, pipeline: Pipeline, auth: Authenticator, limits: Limits, log_level: str
+        self,
+        home: Home,
+        pipeline: Pipeline,
+        vault: VaultService,
+        auth: Authenticator,
+        limits: Limits,
+        log_level: str,
     ) -> None:
         self.home = home
         self.pipeline = pipeline
+        self.vault = vault
         self.auth = auth
         self.limits = limits
         self.log_level = log_level
@@ -264,7 +275,10 @@ class _Listeners:
         # The app is built before the server that will run it, so its stop hook is tied here.
         ctx.request_stop = functools.partial(self.stop, "shutdown requested over the API")
         plan = gateway[0] if gateway else None
-        socket_only = socket_routes(self.auth, self.limits, plan.url if plan else None)
+        socket_only = [
+            *socket_routes(self.auth, self.limits, plan.url if plan else None),
+            *vault_routes(self.vault, self.limits, self.pipeline.redactor.redact_text),
+        ]
         main = self._server(create_app(ctx, socket_only))
         listening = [(main, sock)]
         if gateway is not None:

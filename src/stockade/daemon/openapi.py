@@ -6,8 +6,9 @@ them (``daemon/schemas.py``), and the answers are described once, below. The doc
 is what schemathesis fuzzes (``tests/integration/test_api_fuzz.py``), served at
 ``GET /api/v1/openapi.json`` and published as ``docs/openapi.json``.
 
-``OPERATIONS`` is the table: one :class:`Operation` per route of ``create_app``. A
-route served but missing here (or the reverse) fails ``tests/unit/test_openapi.py``.
+``OPERATIONS`` is the table: one :class:`Operation` per route of ``create_app``, and
+one per socket-only route of the vault (``socket_only``). A route served but missing
+here (or the reverse) fails ``tests/unit/test_openapi.py``.
 The error answers an operation can give follow from what it takes (a body, a query,
 a path parameter); ``errors`` adds the ones its handler raises itself.
 """
@@ -42,6 +43,8 @@ from stockade.daemon.schemas import (
     ToolResultBody,
 )
 from stockade.decision import Verdict, Zone
+from stockade.vault.format import NAME_PATTERN
+from stockade.vault.schemas import ExecBody, SecretBody
 
 Schema = dict[str, Any]
 PREFIX = "/api/v1"
@@ -208,6 +211,32 @@ ANSWERS: dict[str, Schema] = {
         },
     ),
     "Purged": _object({"purged": INTEGER, "base_seq": SEQ}),
+    "SecretInfo": _object({"name": STRING, "created": TIME, "updated": TIME}),
+    "Secrets": _object(
+        {"secrets": _array_of("SecretInfo"), "key_source": _enum(["keychain", "env", "file"])}
+    ),
+    "SecretAdded": {
+        "allOf": [_ref("SecretInfo"), _object({"replaced": {"type": "boolean"}, "event_seq": SEQ})]
+    },
+    "SecretRemoved": _object({"removed": STRING, "event_seq": SEQ}),
+    "KeyRotated": _object(
+        {
+            "rotated": {"const": True},
+            "old_key_id": _nullable(HEX),
+            "new_key_id": HEX,
+            "secrets": INTEGER,
+            "event_seq": SEQ,
+        }
+    ),
+    "ExecResult": _object(
+        {
+            "exit_code": INTEGER,
+            "stdout": STRING,
+            "stderr": STRING,
+            "truncated": {"type": "boolean"},
+            "timed_out": {"type": "boolean"},
+        }
+    ),
 }
 
 
@@ -228,6 +257,11 @@ class Operation:
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"  # of the success answer (``text/event-stream``: SSE)
+    socket_only: bool = False  # refused on the TCP gateway (404), whatever the token
+
+    @property
+    def summary_text(self) -> str:
+        return f"{self.summary} (Unix socket only)" if self.socket_only else self.summary
 
     @property
     def route(self) -> str:
@@ -311,6 +345,46 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/audit/head", "The newest event of the chain", "ChainHead"),
     Operation("POST", "/audit/verify", "Verify the hash chain", "VerifyReport", body=EmptyBody),
     Operation("POST", "/audit/purge", "Delete events before a time", "Purged", body=PurgeBody),
+    Operation(
+        "GET", "/secrets", "Secret names and times", "Secrets", errors=(409,), socket_only=True
+    ),
+    Operation(
+        "POST",
+        "/secrets",
+        "Keep a secret",
+        "SecretAdded",
+        status=201,
+        body=SecretBody,
+        errors=(409,),
+        socket_only=True,
+    ),
+    Operation(
+        "POST",
+        "/secrets/{name}/remove",
+        "Remove a secret",
+        "SecretRemoved",
+        body=ConfirmBody,
+        errors=(409,),
+        socket_only=True,
+    ),
+    Operation(
+        "POST",
+        "/secrets/rotate-key",
+        "Seal every secret under a new master key",
+        "KeyRotated",
+        body=ConfirmBody,
+        errors=(409,),
+        socket_only=True,
+    ),
+    Operation(
+        "POST",
+        "/secrets/exec",
+        "Run a program with secret:// handles resolved in its environment",
+        "ExecResult",
+        body=ExecBody,
+        errors=(404, 409),
+        socket_only=True,
+    ),
 )
 
 _CALL = {
@@ -333,6 +407,8 @@ EXAMPLES: dict[type[BaseModel], Schema] = {
     EmptyBody: {},
     PurgeBody: {"before": "2025-01-01T00:00:00Z", "confirm": True},
     ConfirmBody: {"confirm": True},
+    SecretBody: {"name": "GITHUB_TOKEN", "value": "ghp_…"},
+    ExecBody: {"argv": ["gh", "repo", "list"], "env": {"GH_TOKEN": "secret://GITHUB_TOKEN"}},
 }
 
 # Path parameters by name: what the route accepts is wider (any text, any digits).
@@ -340,13 +416,14 @@ PATH_PARAMETERS: dict[str, Schema] = {
     "approval_id": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
     "rule_id": {"type": "string", "pattern": "^always-[0-9a-f]{8}$"},
     "seq": SEQ,
+    "name": {"type": "string", "pattern": NAME_PATTERN},
 }
 
 _ERRORS = {
     400: "Malformed: invalid_json, unsupported_api_version or confirmation_required",
-    404: "No such approval or event",
+    404: "No such approval, event, secret or secret:// handle",
     408: "The body did not arrive in time",
-    409: "The approval is no longer pending",
+    409: "The approval is no longer pending; the secret exists; the vault cannot be opened",
     413: "The body is over the size limit",
     415: "A body that is not application/json",
     422: "The body or query does not match the schema (details lists the fields)",
@@ -416,7 +493,7 @@ def _operation(op: Operation) -> Schema:
         statuses.add(422)
     operation: Schema = {
         "operationId": _operation_id(op),
-        "summary": op.summary,
+        "summary": op.summary_text,
         "parameters": parameters,
     }
     if op.body is not None:

@@ -102,6 +102,9 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+StrictBody = _Body  # the same rules for the bodies other packages define (vault/schemas.py)
+
+
 class ToolCallBody(_Body):
     """``POST /check`` (and the base of the other call bodies): one normalized tool call."""
 
