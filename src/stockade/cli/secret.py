@@ -48,6 +48,7 @@ def add(
     check_name(name)
     value = _read_value()
     check_value(value)
+    _warn_if_unredactable(value)
     cli = state(ctx)
     body = {"name": name, "value": value, "replace": replace}
     try:
@@ -194,6 +195,17 @@ def _assignment(item: str) -> tuple[str, str]:
     if not sep or not var:
         raise typer.BadParameter("expected VAR=secret://NAME", param_hint="--env")
     return var, value
+
+
+def _warn_if_unredactable(value: str) -> None:
+    """Say so when the redactor will not look for this value (too short: too many false hits)."""
+    from stockade.redact import MIN_KNOWN_LENGTH
+
+    if len(value) < MIN_KNOWN_LENGTH:
+        output.note(
+            f"warning: values shorter than {MIN_KNOWN_LENGTH} characters are kept, but the "
+            "redactor does not look for them in output and logs"
+        )
 
 
 def _read_value() -> str:
