@@ -29,6 +29,7 @@ from collections import Counter
 from typing import Any
 
 from stockade.audit import AuditEvent, SqliteAuditStore
+from stockade.caps.desk import CapsDesk
 from stockade.config.learned import LearnedRule, save_learned
 from stockade.daemon.approvals import (
     Approval,
@@ -111,6 +112,7 @@ class Pipeline:
         self.approvals = approvals or ApprovalBroker()
         self.notifier = notifier or Notifier(enabled=False)
         self.events = events or EventHub()
+        self.caps = CapsDesk(service.capabilities.home, service.capabilities, store)
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
         # Serializes changes to the learned rules file (read, add or remove, write).
@@ -131,6 +133,7 @@ class Pipeline:
             logger.error("decision failed for session %s: %s", call.session_id, type(exc).__name__)
             kind = "decision.error"
             outcome = Outcome(_internal_deny())
+        await self.caps.report_rejections()  # a token found to grant nothing: audited once
         approval: Approval | None = None
         hold_s = body.hold_s if outcome.decision.verdict is Verdict.ASK else None
         if hold_s is not None:
