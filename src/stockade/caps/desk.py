@@ -27,7 +27,14 @@ from stockade.caps.agents import Agent, check_agent_name, save_agents
 from stockade.caps.book import CapabilityBook
 from stockade.caps.files import delete_token, save_revoked, write_token
 from stockade.caps.grant import Grant
-from stockade.caps.ledger import AGENT_ADDED, AGENT_REMOVED, GRANTED, REJECTED, REVOKED
+from stockade.caps.ledger import (
+    AGENT_ADDED,
+    AGENT_REMOVED,
+    GRANTED,
+    REJECTED,
+    REVOKED,
+    read_ledger,
+)
 from stockade.caps.token import issue, new_token_id
 from stockade.daemon.problems import ApiProblem
 from stockade.home import Home
@@ -129,11 +136,18 @@ class CapsDesk:
         return {"token": self.show(token.id), "event_seq": seq}
 
     async def revoke(self, token_id: str, by: str) -> dict[str, Any]:
+        """Revoke a token on file, or one the log granted whose file is gone (drift repair)."""
         async with _changing:
-            state = self._state(token_id)
             if token_id in self.book.revoked:
                 raise ApiProblem(409, "conflict", f"token {token_id} is already revoked")
-            agent = state["agent"] if "agent" in state else None
+            try:
+                agent = self._state(token_id).get("agent")
+            except ApiProblem:
+                ledger = await asyncio.to_thread(read_ledger, self.home.audit_path)
+                granted = [e for e in ledger if e.kind == GRANTED and e.token_id == token_id]
+                if not granted:
+                    raise
+                agent = granted[-1].payload.get("agent")
             seq = await self._revoke(token_id, agent, by)
         return {"revoked": token_id, "agent": agent, "event_seq": seq}
 

@@ -23,6 +23,7 @@ a thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections import Counter
@@ -112,11 +113,16 @@ class Pipeline:
         self.approvals = approvals or ApprovalBroker()
         self.notifier = notifier or Notifier(enabled=False)
         self.events = events or EventHub()
-        self.caps = CapsDesk(service.capabilities.home, service.capabilities, store)
         # Serializes reloads (SIGHUP and POST /reload may race); decisions never wait on it.
         self._reload_lock = asyncio.Lock()
         # Serializes changes to the learned rules file (read, add or remove, write).
         self._rules_lock = asyncio.Lock()
+
+    @functools.cached_property
+    def caps(self) -> CapsDesk:
+        """Agents and capability grants: granted, revoked and reported through the log."""
+        book = self.service.capabilities
+        return CapsDesk(book.home, book, self.store)
 
     async def decide(
         self, body: DecideBody, client_gone: ClientGone | None = None

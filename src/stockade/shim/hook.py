@@ -74,8 +74,8 @@ def run(
     if len(argv) not in (1, 3) or argv[0] not in ADAPTERS or (len(argv) == 3 and not _agent(agent)):
         given = " ".join(argv) or "(none)"
         message = (
-            f"Stockade blocked this call: unknown hook arguments {given[:200]}; valid harnesses: "
-            f"{', '.join(ADAPTERS)}, optionally with --agent NAME. "
+            f"Stockade blocked this call: unknown harness {given[:200]}; valid: "
+            f"{', '.join(ADAPTERS)} (then optionally --agent NAME). "
             "Fix the hook command with `stockade install <harness>`"
         )
         err.write(message + "\n")
