@@ -166,13 +166,13 @@ def test_revocation_holds_at_once_and_a_restored_file_stays_revoked(caps: Caps) 
     _denied_for(caps.bash("git status"), "shell.exec 'git'")
     caps.bash("git status")
     reports = caps.reports()
-    assert [(r["token_id"], r["problem"].split(":")[0]) for r in reports] == [(token_id, "revoked")]
+    assert [(r["cap_id"], r["problem"].split(":")[0]) for r in reports] == [(token_id, "revoked")]
 
     # A restarted daemon knows it too: from revoked.json, and from the audit log without it.
     os.unlink(caps_dir(caps.box.home) / "revoked.json")
     caps.box._service = DecisionService.load(caps.box.home)  # as a restarted daemon would
     _denied_for(caps.bash("git status"), "shell.exec 'git'")
-    assert [event["token_id"] for event in caps.events("cap.revoked")] == [token_id]
+    assert [event["cap_id"] for event in caps.events("cap.revoked")] == [token_id]
 
 
 def test_tampered_tokens_grant_nothing_and_are_reported_once(caps: Caps) -> None:
@@ -185,7 +185,7 @@ def test_tampered_tokens_grant_nothing_and_are_reported_once(caps: Caps) -> None
     for _ in range(3):
         _denied_for(caps.bash("git status"), "shell.exec 'git'")
     reports = caps.reports()
-    assert len(reports) == 1 and reports[0]["token_id"] == token_id
+    assert len(reports) == 1 and reports[0]["cap_id"] == token_id
     assert "signature does not verify" in reports[0]["problem"]
 
     stranger = SigningKey.generate()
@@ -200,7 +200,7 @@ def test_tampered_tokens_grant_nothing_and_are_reported_once(caps: Caps) -> None
     )
     write_token(caps.box.home, forged)
     _denied_for(caps.bash("ls"), "shell.exec 'ls'")
-    assert [r["token_id"] for r in caps.reports()] == [forged.id]
+    assert [r["cap_id"] for r in caps.reports()] == [forged.id]
 
     (caps_dir(caps.box.home) / f"{new_token_id()}.json").write_text("{not json")
     _denied_for(caps.bash("ls"), "shell.exec 'ls'")

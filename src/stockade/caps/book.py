@@ -248,7 +248,7 @@ class CapabilityBook:
         logger.warning("capability token %s grants nothing: %s", state.path.name, problem)
         self._reports.append(
             {
-                "token_id": token.id if token is not None else state.path.name,
+                "cap_id": token.id if token is not None else state.path.name,
                 "agent": token.agent if token is not None else None,
                 "problem": problem,
                 "file_sha256": state.sha256,

@@ -38,6 +38,7 @@ from stockade.caps.ledger import (
 from stockade.caps.token import issue, new_token_id
 from stockade.daemon.problems import ApiProblem
 from stockade.home import Home
+from stockade.identity import IdentityFiles
 
 _changing = asyncio.Lock()
 
@@ -120,7 +121,7 @@ class CapsDesk:
                 expires_at=expires_at,
             )
             payload = {
-                "token_id": token.id,
+                "cap_id": token.id,
                 "agent": agent,
                 "capability": grant.capability,
                 "constraints": grant.constraints.to_json(),
@@ -132,7 +133,9 @@ class CapsDesk:
             }
             seq = await self._append(GRANTED, by, payload)
             await asyncio.to_thread(write_token, self.home, token)
-            self.book.refresh()
+            # The keyring as it is now: on a first start the key is made after the book loads.
+            ring = await asyncio.to_thread(IdentityFiles(self.home).keyring)
+            self.book.refresh(ring)
         return {"token": self.show(token.id), "event_seq": seq}
 
     async def revoke(self, token_id: str, by: str) -> dict[str, Any]:
@@ -170,7 +173,7 @@ class CapsDesk:
         self.book.revoke(token_id)  # from the next decision on
         await asyncio.to_thread(save_revoked, self.home, self.book.revoked)
         await asyncio.to_thread(delete_token, self.home, token_id)
-        return await self._append(REVOKED, by, {"token_id": token_id, "agent": agent, "by": by})
+        return await self._append(REVOKED, by, {"cap_id": token_id, "agent": agent, "by": by})
 
     def _state(self, token_id: str) -> dict[str, Any]:
         for state in self.book.states():

@@ -5,16 +5,19 @@ Event kinds (payloads; ``by`` is who asked: ``cli``, ``ui`` or ``api``, also the
 ==================  ===================================================================
 ``agent.added``     ``agent``, ``note``, ``by``
 ``agent.removed``   ``agent``, ``revoked`` (ids of its grants revoked with it), ``by``
-``cap.granted``     ``token_id``, ``agent``, ``capability``, ``constraints``,
+``cap.granted``     ``cap_id``, ``agent``, ``capability``, ``constraints``,
                     ``issued_at``, ``expires_at``, ``key_fingerprint``, ``sha256`` (of
                     the canonical token), ``by``
-``cap.reissued``    ``token_id``, ``agent``, ``sha256`` (the new token), ``old_sha256``,
+``cap.reissued``    ``cap_id``, ``agent``, ``sha256`` (the new token), ``old_sha256``,
                     ``key_fingerprint`` (the new key), ``by``
-``cap.revoked``     ``token_id``, ``agent``, ``by``
-``cap.rejected``    ``token_id`` (or the file name), ``agent`` (if known), ``problem``,
+``cap.revoked``     ``cap_id``, ``agent``, ``by``
+``cap.rejected``    ``cap_id`` (or the file name), ``agent`` (if known), ``problem``,
                     ``file_sha256``: a token the daemon will not honour (edited, forged,
                     expired, revoked, retired key), reported once per file content
 ==================  ===================================================================
+
+The id is ``cap_id``, not ``token_id``: the audit store redacts the value of any key
+named like a secret (``*_token_*``), and an id must stay readable to be matched.
 
 Read with SQLite's ``mode=ro`` through the ``events_kind`` index, so the running
 daemon keeps writing and a large log costs only the capability events it holds.
@@ -46,7 +49,7 @@ class LedgerEvent:
 
     @property
     def token_id(self) -> str:
-        return str(self.payload.get("token_id", ""))
+        return str(self.payload.get("cap_id", ""))
 
 
 def read_ledger(audit_path: Path) -> list[LedgerEvent]:

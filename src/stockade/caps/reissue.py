@@ -60,7 +60,7 @@ def after_rotation(
         for token in stale:
             fresh = resign(token, key)
             payload = {
-                "token_id": fresh.id,
+                "cap_id": fresh.id,
                 "agent": fresh.agent,
                 "sha256": fresh.sha256,
                 "old_sha256": token.sha256,
