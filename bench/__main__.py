@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import RESULTS, write_result
 
-BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway")
+BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway", "caps")
 
 
 def run(name: str) -> Any:
@@ -29,7 +29,7 @@ def run(name: str) -> Any:
 
 
 def main() -> None:
-    engine, socket, audit, hook, signed, gateway = (run(name) for name in BENCHMARKS)
+    engine, socket, audit, hook, signed, gateway, caps = (run(name) for name in BENCHMARKS)
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -85,6 +85,12 @@ def main() -> None:
         (
             "held call → shown in the open control UI, p50 / max",
             _held_to_ui(gateway["held_to_ui"]),
+            "—",
+        ),
+        (
+            "decision in-process: restricted agent with 20 grants vs no agent (median of rounds)",
+            f"{caps['restricted_us_p50_of_rounds']} vs {caps['unrestricted_us_p50_of_rounds']} µs "
+            f"({caps['ratio']}×)",
             "—",
         ),
         (

@@ -37,12 +37,13 @@ def token_path(home: Home, token_id: str) -> Path:
 
 def token_files(home: Home) -> list[Path]:
     """Every ``cap_….json`` in the directory, sorted (none when it does not exist)."""
+    directory = caps_dir(home)
     try:
-        names = os.listdir(caps_dir(home))
+        names = os.listdir(directory)
     except FileNotFoundError:
         return []
     return sorted(
-        caps_dir(home) / name
+        directory / name
         for name in names
         if name.endswith(".json") and is_token_id(name[: -len(".json")])
     )

@@ -51,12 +51,22 @@ class _Family:
 class GrantSet:
     """One agent's live grants, compiled; implements the engine's ``Grants`` protocol."""
 
-    __slots__ = ("agent", "commands", "domains", "grants", "mcp", "reads", "tools", "writes")
+    __slots__ = (
+        "agent",
+        "commands",
+        "domains",
+        "grants",
+        "mcp",
+        "programs",
+        "reads",
+        "tools",
+        "writes",
+    )
 
     def __init__(self, agent: str, grants: Sequence[Grant]) -> None:
         self.agent = agent
         self.grants = tuple(grants)
-        self.tools: list[re.Pattern[str]] = []
+        tools: list[str] = []
         self.reads, self.writes = _Family(), _Family()
         self.commands, self.domains = _Family(), _Family()
         self.mcp: list[tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]] = []
@@ -64,7 +74,7 @@ class GrantSet:
             c = grant.constraints
             family = grant.family
             if family == "tool.call":
-                self.tools.append(compile_glob(grant.capability))
+                tools.append(f"(?:{glob_to_regex(grant.capability)})")
             elif family == "mcp.call":
                 args = tuple((name, compile_glob(glob)) for name, glob in c.args)
                 self.mcp.append((compile_glob(grant.capability), args))
@@ -76,11 +86,16 @@ class GrantSet:
                 self.commands.add([p.split() for p in c.commands])
             elif family == NET_FETCH:
                 self.domains.add(c.domains)
+        # One alternation for every tool glob; prefixes filed by their first word.
+        self.tools = re.compile("|".join(tools) + r"\Z", re.DOTALL) if tools else None
+        self.programs: dict[str, list[list[str]]] = {}
+        for prefix in self.commands.values:
+            self.programs.setdefault(prefix[0], []).append(prefix)
 
     def missing(self, call: ToolCall, action: str, facts: Sequence[CallFacts]) -> str | None:
         """The grant this call lacks, as a reason; ``None`` when its grants cover it."""
         tool = call.tool_name
-        if self.tools and any(regex.match("tool.call." + tool) for regex in self.tools):
+        if self.tools is not None and self.tools.match("tool.call." + tool):
             return None
         if action in (A.FS_READ, A.FS_SEARCH):
             lack = _paths(self.reads, facts)
@@ -89,7 +104,7 @@ class GrantSet:
             lack = _paths(self.writes, facts)
             capability = FS_WRITE
         elif action == A.SHELL_EXEC:
-            lack = _commands(self.commands, facts)
+            lack = _commands(self.commands.unconstrained, self.programs, facts)
             capability = SHELL_EXEC
         elif action == A.NET_FETCH:
             lack = _hosts(self.domains, facts)
@@ -127,17 +142,22 @@ def _paths(family: _Family, facts: Sequence[CallFacts]) -> str | None:
     return None
 
 
-def _commands(family: _Family, facts: Sequence[CallFacts]) -> str | None:
-    """The program of the first part no prefix covers, or ``None``."""
-    if family.unconstrained:
+def _commands(
+    unconstrained: bool, programs: dict[str, list[list[str]]], facts: Sequence[CallFacts]
+) -> str | None:
+    """The program of the first part no prefix (filed by its program) covers, or ``None``."""
+    if unconstrained:
         return None
     seen = False
     for part in facts:
         for argv in part.commands:
             seen = True
             words = command_words(argv)
-            if not any(words[: len(prefix)] == prefix for prefix in family.values):
-                return words[0] if words else ""
+            if not words:
+                return ""
+            prefixes = programs.get(words[0], ())
+            if not any(words[: len(prefix)] == prefix for prefix in prefixes):
+                return words[0]
     return None if seen else ""
 
 
