@@ -10,6 +10,7 @@ identity (``docs/adr/0007-capability-tokens.md``). The package reads in this ord
 - :mod:`.match`    whether an agent's grants cover a call (pure; the engine calls it);
 - :mod:`.agents`   the registry of agents, ``$STOCKADE_HOME/agents.json``;
 - :mod:`.files`    token files in ``$STOCKADE_HOME/caps/`` and the revocation list;
+- :mod:`.ledger`   the agent and capability events of the audit log (read-only);
 - :mod:`.book`     the daemon's live view: verified, cached tokens per agent;
 - :mod:`.desk`     grant, revoke, add and remove agents, each audited (daemon side);
 - :mod:`.routes`   the API routes under ``/api/v1/caps`` and ``/api/v1/agents``;
