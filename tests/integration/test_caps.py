@@ -121,7 +121,12 @@ def test_grants_restrict_an_agent_through_the_api_cli_install_and_shim(
     # A rotation: the old key's grants stop, and --reissue signs them again.
     rotated = cli_json(home, "identity", "rotate", "--yes")
     (live,) = rotated["grants"]["must_reissue"]
-    assert decide("ls")["rule_id"] == "cap:missing"
+    for _ in range(3):
+        assert decide("ls")["rule_id"] == "cap:missing"
+    with daemon.client() as client:
+        rejected = client.request("GET", "/audit/events", query={"kind": "cap.rejected"})
+    assert [e["payload"]["cap_id"] for e in rejected["events"]] == [live]  # once, not per call
+    assert "retired key" in rejected["events"][0]["payload"]["problem"]
     assert cli_json(home, "caps", "show", live)["status"] == "invalid"
     again = cli_json(home, "identity", "rotate", "--yes", "--reissue")
     assert again["grants"] == {"must_reissue": [], "reissued": [live]}
