@@ -59,11 +59,10 @@ class DecisionService:
         settings: Settings,
         config_hash: str,
         learned: tuple[LearnedRule, ...] = (),
-        capabilities: CapabilityBook | None = None,
     ) -> None:
         self._home = home
-        # The registered agents and their verified grants (read lazily when not given).
-        self.capabilities = capabilities or CapabilityBook(home)
+        # The registered agents and their verified grants (read on first use, or by load()).
+        self.capabilities = CapabilityBook(home)
         self._settings = settings
         self._learned = learned
         self.config_hash = config_hash
