@@ -1,7 +1,8 @@
 """A shell-prefix grant never covers a compound command with a part it does not name.
 
 Commands are built from a few programs (``git`` next to ``gitx``, ``ls`` next to
-``lsblk``), joined by every control operator and nested in command substitutions; the
+``lsblk``), some under a wrapper (``sudo``, ``timeout 5`` …), joined by every control
+operator and nested in command substitutions; the
 grant names a random subset of the programs. The call is covered exactly when every
 program the command runs is granted, whatever the nesting.
 """
@@ -18,6 +19,7 @@ from stockade.policy.rules import CallFacts
 from stockade.request import ToolCall
 
 PROGRAMS = ["git", "gitx", "ls", "lsblk", "rm", "make", "cat", "echo"]
+WRAPPERS = {"sudo": "sudo", "timeout 5": "timeout", "env X=1": "env", "nohup": "nohup"}
 OPERATORS = ["&&", "||", ";", "|", "&"]
 
 
@@ -30,6 +32,10 @@ def commands(draw: st.DrawFn) -> tuple[str, set[str]]:
         program = draw(st.sampled_from(PROGRAMS))
         used.add(program)
         part = f"{program} {draw(st.sampled_from(['-la', 'status', 'x', '']))}".strip()
+        wrapper = draw(st.sampled_from([None, *WRAPPERS]))
+        if wrapper is not None:
+            used.add(WRAPPERS[wrapper])
+            part = f"{wrapper} {part}"
         if draw(st.booleans()):
             inner = draw(st.sampled_from(PROGRAMS))
             used.add(inner)
@@ -42,13 +48,21 @@ def commands(draw: st.DrawFn) -> tuple[str, set[str]]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(commands(), st.sets(st.sampled_from(PROGRAMS)))
+@given(commands(), st.sets(st.sampled_from(PROGRAMS + sorted(set(WRAPPERS.values())))))
 def test_a_prefix_grant_covers_a_command_exactly_when_it_names_every_part(
     command: tuple[str, set[str]], granted: set[str]
 ) -> None:
     line, used = command
     _, parts = shell_facts(line, "/home/dev", "/home/dev/.stockade")
-    facts = [CallFacts("Bash", "shell.exec", commands=(p.facts.command.argv,)) for p in parts]
+    facts = [
+        CallFacts(
+            "Bash",
+            "shell.exec",
+            commands=(p.facts.command.argv,),
+            wrappers=(p.facts.command.wrappers,),
+        )
+        for p in parts
+    ]
     grants = GrantSet("bot", [])
     if granted:
         commands_ = tuple(sorted(granted))

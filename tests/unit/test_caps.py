@@ -108,6 +108,8 @@ def test_a_registered_agent_may_do_only_what_its_grants_cover(caps: Caps) -> Non
     _denied_for(caps.bash("git status && rm -rf build"), "shell.exec 'rm'")
     _denied_for(caps.bash("git log $(cat notes)"), "shell.exec 'cat'")
     _denied_for(caps.bash("bash -c 'rm -rf build'"), "shell.exec 'bash'")
+    _denied_for(caps.bash("sudo git push"), "shell.exec 'sudo'")
+    _denied_for(caps.bash("timeout 5 git fetch"), "shell.exec 'timeout'")
 
     caps.grant("ci-bot", "fs.read", paths=(f"{caps.box.project}/**",))
     assert caps.decide("Read", {"file_path": app}).verdict is Verdict.ALLOW

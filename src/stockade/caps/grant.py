@@ -9,7 +9,8 @@ capability                       constraint
 ``fs.read`` / ``fs.write``       ``paths``: absolute globs (``~/`` expanded at grant time);
                                  ``fs.read`` also covers searches (Glob, Grep, LS)
 ``shell.exec``                   ``commands``: word-wise prefixes; *every* part of a
-                                 compound command must start with one of them
+                                 compound command must start with one of them, and
+                                 each wrapper (``sudo`` …) must start one
 ``net.fetch``                    ``domains``: ``example.com`` or ``*.example.com``
 ``mcp.call.<server>.<tool>``     ``args``: ``{name: glob}``, each a string argument of
                                  the call that must match (globs allowed in server, tool)

@@ -145,7 +145,11 @@ def _paths(family: _Family, facts: Sequence[CallFacts]) -> str | None:
 def _commands(
     unconstrained: bool, programs: dict[str, list[list[str]]], facts: Sequence[CallFacts]
 ) -> str | None:
-    """The program of the first part no prefix (filed by its program) covers, or ``None``."""
+    """The program of the first part no prefix (filed by its program) covers, or ``None``.
+
+    A wrapper the parser stripped (``sudo``, ``env``, ``timeout`` …) is a program the part
+    runs as well: it is covered by any prefix that starts with it.
+    """
     if unconstrained:
         return None
     seen = False
@@ -158,6 +162,10 @@ def _commands(
             prefixes = programs.get(words[0], ())
             if not any(words[: len(prefix)] == prefix for prefix in prefixes):
                 return words[0]
+        for wrappers in part.wrappers:
+            for wrapper in wrappers:  # `sudo git push` runs sudo too: it needs its own grant
+                if wrapper not in programs:
+                    return wrapper
     return None if seen else ""
 
 
