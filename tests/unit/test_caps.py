@@ -81,7 +81,7 @@ def caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Caps]:
     book = box.service.capabilities
     book.recheck_s = 0.0  # every decision looks at the files: edits show at once
     try:
-        yield Caps(box, store, CapsDesk(box.home, book, store), key)
+        yield Caps(box, store, CapsDesk(book, store), key)
     finally:
         store.close()
 

@@ -29,16 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from stockade.caps.agents import Agent, load_agents
-from stockade.caps.files import load_revoked, parse_raw, read_raw, token_files
+from stockade.caps.files import caps_dir, load_revoked, parse_raw, read_raw
 from stockade.caps.ledger import read_ledger, revoked_ids
 from stockade.caps.match import GrantSet
-from stockade.caps.token import Token, TokenError
+from stockade.caps.token import Token, TokenError, is_token_id
 from stockade.home import Home
 from stockade.identity import IdentityFiles, KeyRing
 
 logger = logging.getLogger(__name__)
 
 RECHECK_S = 0.25
+MAX_REMEMBERED = 4096  # distinct file contents verified or reported: a bound, not a working set
 _Stat = tuple[int, int, int, int]
 
 
@@ -104,7 +105,8 @@ class CapabilityBook:
         self._agents: dict[str, Agent] = {}
         self._revoked: set[str] = set()
         self._ring = KeyRing(None)
-        self._files: dict[Path, TokenState] = {}
+        self._directory = caps_dir(home)
+        self._files: dict[str, TokenState] = {}  # by file name
         self._verified: dict[str, tuple[Token | None, str | None]] = {}
         self._sets: dict[str, tuple[GrantSet, float]] = {}  # agent -> (set, valid until)
         self._checked_at = float("-inf")
@@ -181,7 +183,7 @@ class CapabilityBook:
             if not self._loaded:
                 self.load()
             self._rescan()
-            return sorted(self._files.values(), key=lambda state: state.path.name)
+            return [self._files[name] for name in sorted(self._files)]
 
     def take_reports(self) -> list[dict[str, Any]]:
         """The ``cap.rejected`` payloads not yet handed out (each is handed out once)."""
@@ -192,19 +194,31 @@ class CapabilityBook:
             return reports
 
     def _rescan(self) -> None:
-        """Stat every token file, read again those that changed, judge all as of now."""
+        """Stat every token file, read again those that changed, judge all as of now.
+
+        ``os.scandir`` and plain names rather than ``pathlib``: this runs every
+        ``recheck_s`` while decisions wait on the lock.
+        """
         now = self.clock()
         self._checked_at = now
-        fresh: dict[Path, TokenState] = {}
-        for path in token_files(self.home):
+        fresh: dict[str, TokenState] = {}
+        try:
+            entries = list(os.scandir(self._directory))
+        except FileNotFoundError:
+            entries = []
+        for entry in entries:
+            name = entry.name
+            if not (name.endswith(".json") and is_token_id(name[:-5])):
+                continue
             try:
-                info = os.stat(path, follow_symlinks=False)
+                info = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
             stat = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-            known = self._files.get(path)
-            content = known if known is not None and known.stat == stat else self._read(path, stat)
-            fresh[path] = self._judge(content, now)
+            known = self._files.get(name)
+            if known is None or known.stat != stat:
+                known = self._read(Path(entry.path), stat)
+            fresh[name] = self._judge(known, now)
         if fresh != self._files:
             self._sets.clear()
         self._files = fresh
@@ -217,6 +231,8 @@ class CapabilityBook:
         sha = hashlib.sha256(raw).hexdigest()
         verified = self._verified.get(sha)
         if verified is None:
+            if len(self._verified) >= MAX_REMEMBERED:
+                self._verified.clear()
             try:
                 parsed = parse_raw(raw, path.name)
             except TokenError as exc:
@@ -237,12 +253,15 @@ class CapabilityBook:
                 problem = f"expired at {token.expires_at}"
         if problem is not None:
             self._report(state, problem)
-        return replace(state, problem=problem)
+        # The same object when nothing changed: the rescan's comparison is then by identity.
+        return state if problem == state.problem else replace(state, problem=problem)
 
     def _report(self, state: TokenState, problem: str) -> None:
         key = (state.path.name, state.sha256, problem.split(" ", 1)[0])
         if key in self._reported:
             return
+        if len(self._reported) >= MAX_REMEMBERED:
+            self._reported.clear()  # at worst a problem is reported once more
         self._reported.add(key)
         token = state.token
         logger.warning("capability token %s grants nothing: %s", state.path.name, problem)

@@ -37,7 +37,6 @@ from stockade.caps.ledger import (
 )
 from stockade.caps.token import issue, new_token_id
 from stockade.daemon.problems import ApiProblem
-from stockade.home import Home
 from stockade.identity import IdentityFiles
 
 _changing = asyncio.Lock()
@@ -48,12 +47,11 @@ class CapsDesk:
 
     def __init__(
         self,
-        home: Home,
         book: CapabilityBook,
         store: SqliteAuditStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.home = home
+        self.home = book.home
         self.book = book
         self.store = store
         self.clock = clock

@@ -121,8 +121,7 @@ class Pipeline:
     @functools.cached_property
     def caps(self) -> CapsDesk:
         """Agents and capability grants: granted, revoked and reported through the log."""
-        book = self.service.capabilities
-        return CapsDesk(book.home, book, self.store)
+        return CapsDesk(self.service.capabilities, self.store)
 
     async def decide(
         self, body: DecideBody, client_gone: ClientGone | None = None
