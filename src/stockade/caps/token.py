@@ -165,8 +165,8 @@ def parse_token(data: Any) -> Token:
     """A :class:`Token` from its JSON form; :class:`TokenError` saying what is malformed.
 
     The statement must be exactly what :func:`issue` writes: its fields, types, and
-    the constraints in their validated form (a hand-written ``~/`` or an unsorted
-    ``args`` is malformed, not reinterpreted).
+    the constraints in their validated form (a hand-written ``~/`` or ``git  status``
+    is malformed, not reinterpreted).
     """
     if not isinstance(data, dict) or set(data) != {"statement", "signature"}:
         raise TokenError("a token is an object of exactly statement and signature")
