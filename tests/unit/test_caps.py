@@ -204,6 +204,18 @@ def test_tampered_tokens_grant_nothing_and_are_reported_once(caps: Caps) -> None
     _denied_for(caps.bash("ls"), "shell.exec 'ls'")
     assert [r["cap_id"] for r in caps.reports()] == [forged.id]
 
+    unrecorded = issue(  # signed with the daemon's own key, but never granted through it
+        caps.key,
+        token_id=new_token_id(),
+        agent="ci-bot",
+        grant=grant,
+        issued_at=datetime.now(UTC),
+        expires_at=None,
+    )
+    write_token(caps.box.home, unrecorded)
+    _denied_for(caps.bash("ls"), "shell.exec 'ls'")
+    assert "no cap.granted event" in caps.reports()[0]["problem"]
+
     (caps_dir(caps.box.home) / f"{new_token_id()}.json").write_text("{not json")
     _denied_for(caps.bash("ls"), "shell.exec 'ls'")
     assert "malformed" in caps.reports()[0]["problem"]

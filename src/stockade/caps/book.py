@@ -9,11 +9,14 @@ nothing. What it returns is cached per agent until one of these changes:
   revocation holds from the next decision on);
 - the earliest expiry among the agent's grants passed.
 
-A file that is read again is verified only if its *content* is new: parsing and the
-ed25519 check are cached by the SHA-256 of the file's bytes, and dropped when the
-keyring changes (a rotation). A token that grants nothing (malformed, edited, signed by
-a key that is not the current one, expired, revoked) is logged and queued once per file
-content and problem, for the pipeline to audit as ``cap.rejected`` (:meth:`take_reports`).
+A file that is read again is verified only if its *content* is new: parsing, the
+ed25519 check and the lookup of its grant event are cached by the SHA-256 of the file's
+bytes, and dropped when the record changes (a grant, a rotation). A token counts only if
+a ``cap.granted`` or ``cap.reissued`` event names its sha256: a validly signed token that
+the log does not know (signed with a stolen key, say) grants nothing. A token that grants
+nothing (malformed, edited, signed by a key that is not the current one, not in the log,
+expired, revoked) is logged and queued once per file content and problem, for the
+pipeline to audit as ``cap.rejected`` (:meth:`take_reports`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 from stockade.caps.agents import Agent, load_agents
 from stockade.caps.files import caps_dir, load_revoked, parse_raw, read_raw
-from stockade.caps.ledger import read_ledger, revoked_ids
+from stockade.caps.ledger import LedgerEvent, granted_sha256s, read_ledger, revoked_ids
 from stockade.caps.match import GrantSet
 from stockade.caps.token import Token, TokenError, is_token_id
 from stockade.home import Home
@@ -105,6 +108,7 @@ class CapabilityBook:
         self._agents: dict[str, Agent] = {}
         self._revoked: set[str] = set()
         self._ring = KeyRing(None)
+        self._granted: set[str] = set()  # sha256 of every token a grant event names
         self._directory = caps_dir(home)
         self._files: dict[str, TokenState] = {}  # by file name
         self._verified: dict[str, tuple[Token | None, str | None]] = {}
@@ -119,10 +123,16 @@ class CapabilityBook:
             self._agents = load_agents(self.home)
             ledger = read_ledger(self.home.audit_path)
             self._revoked = load_revoked(self.home) | revoked_ids(ledger)
-            self._ring = IdentityFiles(self.home).keyring()
-            self._verified.clear()
+            self._record(ledger)
             self._loaded = True
             self._rescan()
+
+    def _record(self, ledger: list[LedgerEvent]) -> None:
+        """Take the keyring and the granted tokens as they are now; verify every file anew."""
+        self._ring = IdentityFiles(self.home).keyring()
+        self._granted = granted_sha256s(ledger)
+        self._verified.clear()
+        self._files.clear()
 
     def grants_for(self, agent: str | None) -> GrantSet | None:
         """The live grants of ``agent`` when it is restricted; ``None`` when it is not."""
@@ -168,13 +178,11 @@ class CapabilityBook:
             self._revoked.add(token_id)
             self._sets.clear()
 
-    def refresh(self, ring: KeyRing | None = None) -> None:
-        """Judge the token files again now (after a grant); with ``ring`` after a rotation."""
+    def refresh(self) -> None:
+        """After a grant or a rotation: read the keyring and the granted tokens again,
+        and judge every token file anew (blocking: run it in a thread)."""
         with self._lock:
-            if ring is not None:
-                self._ring = ring
-                self._verified.clear()
-                self._files.clear()
+            self._record(read_ledger(self.home.audit_path))
             self._rescan()
 
     def states(self) -> list[TokenState]:
@@ -238,7 +246,10 @@ class CapabilityBook:
             except TokenError as exc:
                 verified = (None, f"malformed: {exc}")
             else:
-                verified = (parsed, parsed.signature_problem(self._ring))
+                flaw = parsed.signature_problem(self._ring)
+                if flaw is None and parsed.sha256 not in self._granted:
+                    flaw = "no cap.granted event in the audit log names this token"
+                verified = (parsed, flaw)
             self._verified[sha] = verified
         token, flaw = verified
         expires = None if token is None else token.expires_epoch

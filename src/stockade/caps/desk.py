@@ -37,7 +37,6 @@ from stockade.caps.ledger import (
 )
 from stockade.caps.token import issue, new_token_id
 from stockade.daemon.problems import ApiProblem
-from stockade.identity import IdentityFiles
 
 _changing = asyncio.Lock()
 
@@ -131,9 +130,9 @@ class CapsDesk:
             }
             seq = await self._append(GRANTED, by, payload)
             await asyncio.to_thread(write_token, self.home, token)
-            # The keyring as it is now: on a first start the key is made after the book loads.
-            ring = await asyncio.to_thread(IdentityFiles(self.home).keyring)
-            self.book.refresh(ring)
+            # The record as it is now: this grant, and the keyring (on a first start the key
+            # is made after the book loaded).
+            await asyncio.to_thread(self.book.refresh)
         return {"token": self.show(token.id), "event_seq": seq}
 
     async def revoke(self, token_id: str, by: str) -> dict[str, Any]:

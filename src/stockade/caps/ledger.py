@@ -75,6 +75,13 @@ def read_ledger(audit_path: Path) -> list[LedgerEvent]:
     return events
 
 
+def granted_sha256s(events: list[LedgerEvent]) -> set[str]:
+    """The sha256 of every token a ``cap.granted`` or ``cap.reissued`` event names."""
+    return {
+        str(event.payload.get("sha256")) for event in events if event.kind in (GRANTED, REISSUED)
+    }
+
+
 def revoked_ids(events: list[LedgerEvent]) -> set[str]:
     """Every token id a ``cap.revoked`` or ``agent.removed`` event took back."""
     found = {event.token_id for event in events if event.kind == REVOKED}

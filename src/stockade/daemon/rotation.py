@@ -102,7 +102,7 @@ async def rotate_in_daemon(
             after_rotation, home, new, store.append_blocking, actor, reissue=reissue
         )
         if book is not None:
-            book.refresh(IdentityFiles(home).keyring())
+            await asyncio.to_thread(book.refresh)  # the new keyring and the reissued grants
     return _rotation(payload, event.seq, grants)
 
 
