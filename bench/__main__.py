@@ -19,7 +19,17 @@ from typing import Any
 
 from bench.common import RESULTS, write_result
 
-BENCHMARKS = ("engine", "socket", "audit", "hook", "checkpoints", "gateway", "verify", "redact")
+BENCHMARKS = (
+    "engine",
+    "socket",
+    "audit",
+    "hook",
+    "checkpoints",
+    "gateway",
+    "verify",
+    "redact",
+    "caps",
+)
 
 
 def run(name: str) -> Any:
@@ -32,7 +42,7 @@ def main() -> None:
     result = {name: run(name) for name in BENCHMARKS}
     engine, socket, audit, hook = (result[name] for name in ("engine", "socket", "audit", "hook"))
     signed, gateway = result["checkpoints"], result["gateway"]
-    drift, redact = result["verify"], result["redact"]
+    drift, redact, caps = result["verify"], result["redact"], result["caps"]
     rows = engine["rows"]
     assert isinstance(rows, list)
     results = socket["results"]
@@ -103,6 +113,12 @@ def main() -> None:
         (
             "held call → shown in the open control UI, p50 / max",
             _held_to_ui(gateway["held_to_ui"]),
+            "—",
+        ),
+        (
+            "decision in-process: restricted agent with 20 grants vs no agent (median of rounds)",
+            f"{caps['restricted_us_p50_of_rounds']} vs {caps['unrestricted_us_p50_of_rounds']} µs "
+            f"({caps['ratio']}×)",
             "—",
         ),
         (

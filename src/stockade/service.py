@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stockade.caps.book import CapabilityBook
 from stockade.config.learned import LearnedRule, load_learned
 from stockade.config.load import load_settings, read_ignore_file
 from stockade.config.model import AuditSettings, GatewaySettings, Rule, Settings
@@ -60,6 +61,8 @@ class DecisionService:
         learned: tuple[LearnedRule, ...] = (),
     ) -> None:
         self._home = home
+        # The registered agents and their verified grants (read on first use, or by load()).
+        self.capabilities = CapabilityBook(home)
         self._settings = settings
         self._learned = learned
         self.config_hash = config_hash
@@ -79,6 +82,7 @@ class DecisionService:
         settings, digest = load_settings(home)
         service = cls(home, settings, digest, load_learned(home.rules_path))
         service.check_compiles()
+        service.capabilities.load()  # a bad agents.json stops the daemon, like a bad rules.json
         return service
 
     def check_compiles(self) -> None:
@@ -220,7 +224,8 @@ class DecisionService:
 
     def _decide(self, call: ToolCall, state: SessionState) -> Outcome:
         try:
-            return self.engine_for(call.root, call.agent).decide(call, state)
+            grants = self.capabilities.grants_for(call.agent)
+            return self.engine_for(call.root, call.agent).decide(call, state, grants)
         except ConfigError as exc:
             reason = f"project configuration rejected: {exc.message}"
             return Outcome(self._deny(call, reason, "config:invalid"))

@@ -43,6 +43,7 @@ def test_health_version_capabilities(daemon: Client) -> None:
         "sessions",
         "identity",
         "checkpoints",
+        "capabilities",
     ]
     assert caps["limits"] == {"max_body_bytes": 1024 * 1024}
 

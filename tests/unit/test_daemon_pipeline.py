@@ -14,11 +14,13 @@ import pytest
 from tests.engine_support import Sandbox, make_sandbox
 
 from stockade.audit import AuditEvent, SqliteAuditStore, StoredEvent
+from stockade.caps.book import CapabilityBook
 from stockade.daemon.app import CatchAll
 from stockade.daemon.pipeline import ERROR_RULE, Pipeline
 from stockade.daemon.problems import ApiProblem
 from stockade.daemon.schemas import DecideBody, PromptBody, ToolResultBody
 from stockade.errors import ConfigError
+from stockade.home import Home
 from stockade.redact import Redactor
 from stockade.service import DecisionService
 
@@ -35,6 +37,7 @@ class BrokenService:
     """Every method raises, as an engine bug would."""
 
     config_hash = "old"
+    capabilities = CapabilityBook(Home(Path("/nonexistent")))  # no agents, nothing to report
 
     def evaluate(self, call: Any) -> Any:
         raise RuntimeError("engine bug quoting the input: ls")

@@ -45,9 +45,16 @@ def show(ctx: typer.Context, json_out: output.JsonFlag = False) -> None:
 def rotate(
     ctx: typer.Context,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the old key signs no more.")] = False,
+    reissue: Annotated[
+        bool, typer.Option("--reissue", help="Re-sign the live capability grants with the new key.")
+    ] = False,
     json_out: output.JsonFlag = False,
 ) -> None:
-    """Replace the signing key; the old public key is kept so history still verifies."""
+    """Replace the signing key; the old public key is kept so history still verifies.
+
+    Capability grants signed by the old key grant nothing afterwards: they are listed,
+    and --reissue signs them again with the new key.
+    """
     if not yes:
         raise ConfirmationRequired(
             "add --yes to rotate the identity key",
@@ -57,12 +64,12 @@ def rotate(
     answer: dict[str, Any]
     try:
         answer = cli_state.client(timeout=30.0).request(
-            "POST", "/identity/rotate", {"confirm": True}, headers=FROM_CLI
+            "POST", "/identity/rotate", {"confirm": True, "reissue": reissue}, headers=FROM_CLI
         )
     except DaemonUnavailable:
         from stockade.daemon.rotation import rotate_offline
 
-        answer = rotate_offline(cli_state.home, "cli").to_json()
+        answer = rotate_offline(cli_state.home, "cli", reissue=reissue).to_json()
     if json_out:
         output.emit_json(answer)
         return
@@ -70,6 +77,15 @@ def rotate(
         f"rotated: {answer['old_fingerprint']} -> {answer['new_fingerprint']} "
         f"(audit event #{answer['event_seq']})"
     )
+    grants = answer["grants"]
+    if grants["reissued"]:
+        typer.echo(f"re-issued with the new key: {', '.join(grants['reissued'])}")
+    if grants["must_reissue"]:
+        typer.echo(
+            "signed by the old key, these grants now grant nothing; grant them again "
+            "(`stockade caps grant`), or rotate with --reissue to re-sign them: "
+            f"{', '.join(grants['must_reissue'])}"
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -27,19 +27,52 @@ ProjectOpt = Annotated[
     ),
 ]
 UserOpt = Annotated[bool, typer.Option("--user", help="Write the user's settings (default).")]
+AgentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agent",
+        help="Run this install's calls as a registered agent (judged by its grants).",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
 
 
 def install(
+    ctx: typer.Context,
     harness: HarnessArg,
     project: ProjectOpt = None,
     user: UserOpt = False,
+    agent: AgentOpt = None,
     json_out: output.JsonFlag = False,
 ) -> None:
     """Route every tool call of HARNESS through Stockade (merged into its settings, backed up)."""
     from stockade.install import install as do_install
 
-    result = do_install(harness, _project(project, user))
+    if agent is not None:
+        _check_agent(ctx, agent)
+    result = do_install(harness, _project(project, user), agent=agent)
     _report(result, "installed", json_out)
+
+
+def _check_agent(ctx: typer.Context, agent: str) -> None:
+    """Refuse an agent that is not registered: its calls would not be restricted at all."""
+    from stockade.cli.context import state
+    from stockade.errors import DaemonUnavailable, StockadeError
+
+    cli_state = state(ctx)
+    try:
+        listed = cli_state.client().request("GET", "/agents")["agents"]
+        names = {entry["name"] for entry in listed}
+    except DaemonUnavailable:
+        from stockade.caps.agents import load_agents
+
+        names = set(load_agents(cli_state.home))
+    if agent not in names:
+        raise StockadeError(
+            f"no agent {agent[:70]!r} is registered, so its calls would not be restricted",
+            f"register it first: `stockade agents add {agent[:70]}`",
+        )
 
 
 def uninstall(

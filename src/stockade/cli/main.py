@@ -20,8 +20,10 @@ from typer.core import TyperGroup
 
 from stockade import __version__
 from stockade.cli import (
+    agents,
     approvals,
     audit,
+    caps,
     check,
     config,
     doctor,
@@ -111,6 +113,8 @@ serve.register(app)
 check.register(app)
 audit.register(app)
 identity.register(app)
+agents.register(app)
+caps.register(app)
 approvals.register(app)
 rules.register(app)
 sessions.register(app)

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockade import __version__
 from stockade.audit import verify_database
+from stockade.caps.routes import caps_routes
 from stockade.daemon.approvals import Resolution
 from stockade.daemon.events import event_stream, kind_matcher
 from stockade.daemon.limits import Limits, read_body
@@ -46,13 +47,13 @@ from stockade.daemon.rotation import rotate_in_daemon
 from stockade.daemon.schemas import (
     MAX_SEQ,
     ApprovalsQuery,
-    ConfirmBody,
     DecideBody,
     EmptyBody,
     EventsQuery,
     PromptBody,
     PurgeBody,
     ResolveBody,
+    RotateBody,
     SessionBody,
     SessionsQuery,
     StreamQuery,
@@ -83,6 +84,7 @@ FEATURES = (
     "sessions",
     "identity",
     "checkpoints",
+    "capabilities",
 )
 # Sent by the CLI and the control UI, so the audit log can say who answered.
 CLIENT_HEADER = "stockade-client"
@@ -279,14 +281,18 @@ class Api:
         return JSONResponse(IdentityFiles(self.ctx.home).keyring().to_json())
 
     async def rotate_identity(self, request: Request) -> JSONResponse:
-        if not parse_body(ConfirmBody, await self._body(request)).confirm:
+        body = parse_body(RotateBody, await self._body(request))
+        if not body.confirm:
             raise ApiProblem(
                 400,
                 "confirmation_required",
                 "rotating the identity key cannot be undone",
                 'send "confirm": true to rotate',
             )
-        rotation = await rotate_in_daemon(self.ctx.home, self.store, resolver_of(request))
+        book = self.ctx.pipeline.service.capabilities
+        rotation = await rotate_in_daemon(
+            self.ctx.home, self.store, resolver_of(request), book=book, reissue=body.reissue
+        )
         return JSONResponse(rotation.to_json())
 
     async def purge(self, request: Request) -> JSONResponse:
@@ -453,6 +459,7 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/audit/purge", api.purge, methods=["POST"]),
         Route(f"{v1}/identity", api.identity, methods=["GET"]),
         Route(f"{v1}/identity/rotate", api.rotate_identity, methods=["POST"]),
+        *caps_routes(ctx.pipeline.caps, api._body, resolver_of),
         *extra_routes,
     ]
     return Starlette(

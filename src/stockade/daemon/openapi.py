@@ -28,14 +28,18 @@ from stockade import __version__
 from stockade.daemon.approvals import ApprovalStatus, Expiry, Severity
 from stockade.daemon.schemas import (
     MAX_SEQ,
+    AgentBody,
     ApprovalsQuery,
+    CapsQuery,
     ConfirmBody,
     DecideBody,
     EmptyBody,
     EventsQuery,
+    GrantBody,
     PromptBody,
     PurgeBody,
     ResolveBody,
+    RotateBody,
     SessionBody,
     SessionsQuery,
     StreamQuery,
@@ -237,6 +241,34 @@ ANSWERS: dict[str, Schema] = {
             "timed_out": {"type": "boolean"},
         }
     ),
+    "Agent": _object(
+        {"name": STRING, "added_at": TIME, "by": STRING, "note": _nullable(STRING)},
+        {"live_grants": INTEGER},
+    ),
+    "Agents": _object({"agents": _array_of("Agent")}),
+    "AgentAdded": _object({"agent": _ref("Agent"), "event_seq": SEQ}),
+    "AgentRemoved": _object({"removed": STRING, "revoked": STRINGS, "event_seq": SEQ}),
+    "Token": _object(
+        {
+            "id": STRING,
+            "status": _enum(["live", "expired", "revoked", "invalid"]),
+            "problem": _nullable(STRING),
+            "file": STRING,
+        },
+        {
+            "agent": STRING,
+            "capability": STRING,
+            "constraints": ANY_OBJECT,
+            "issued_at": TIME,
+            "expires_at": _nullable(TIME),
+            "key_fingerprint": STRING,
+            "sha256": HEX,
+            "token": ANY_OBJECT,
+        },
+    ),
+    "Tokens": _object({"tokens": _array_of("Token")}),
+    "Granted": _object({"token": _ref("Token"), "event_seq": SEQ}),
+    "TokenRevoked": _object({"revoked": STRING, "agent": _nullable(STRING), "event_seq": SEQ}),
 }
 
 
@@ -331,8 +363,45 @@ OPERATIONS: tuple[Operation, ...] = (
         "/identity/rotate",
         "Rotate the identity key",
         "Rotation",
+        body=RotateBody,
+        errors=(400,),
+    ),
+    Operation("GET", "/agents", "Registered (capability-restricted) agents", "Agents"),
+    Operation(
+        "POST",
+        "/agents",
+        "Register an agent (audited)",
+        "AgentAdded",
+        status=201,
+        body=AgentBody,
+        errors=(409,),
+    ),
+    Operation(
+        "POST",
+        "/agents/{agent}/remove",
+        "Remove an agent and revoke its grants (audited)",
+        "AgentRemoved",
         body=ConfirmBody,
         errors=(400,),
+    ),
+    Operation("GET", "/caps", "Capability tokens and their status", "Tokens", query=CapsQuery),
+    Operation(
+        "POST",
+        "/caps",
+        "Grant a capability (a signed token, audited)",
+        "Granted",
+        status=201,
+        body=GrantBody,
+        errors=(404, 409),
+    ),
+    Operation("GET", "/caps/{token_id}", "One capability token", "Token"),
+    Operation(
+        "POST",
+        "/caps/{token_id}/revoke",
+        "Revoke a capability token at once (audited)",
+        "TokenRevoked",
+        body=EmptyBody,
+        errors=(409,),
     ),
     Operation("POST", "/prompts/screen", "Screen a prompt", "Screening", body=PromptBody),
     Operation("GET", "/policy", "The effective, merged policy", "Object"),
@@ -409,21 +478,29 @@ EXAMPLES: dict[type[BaseModel], Schema] = {
     ConfirmBody: {"confirm": True},
     SecretBody: {"name": "GITHUB_TOKEN", "value": "ghp_…"},
     ExecBody: {"argv": ["gh", "repo", "list"], "env": {"GH_TOKEN": "secret://GITHUB_TOKEN"}},
+    RotateBody: {"confirm": True, "reissue": True},
+    AgentBody: {"name": "ci-bot", "note": "the nightly CI job"},
+    GrantBody: {"agent": "ci-bot", "capability": "shell.exec", "commands": ["git", "make test"]},
 }
 
 # Path parameters by name: what the route accepts is wider (any text, any digits).
 PATH_PARAMETERS: dict[str, Schema] = {
     "approval_id": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
     "rule_id": {"type": "string", "pattern": "^always-[0-9a-f]{8}$"},
+    "agent": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"},
+    "token_id": {"type": "string", "pattern": "^cap_[0-9a-f]{16}$"},
     "seq": SEQ,
     "name": {"type": "string", "pattern": NAME_PATTERN},
 }
 
 _ERRORS = {
     400: "Malformed: invalid_json, unsupported_api_version or confirmation_required",
-    404: "No such approval, event, secret or secret:// handle",
+    404: "No such approval, event, agent, token, secret or secret:// handle",
     408: "The body did not arrive in time",
-    409: "The approval is no longer pending; the secret exists; the vault cannot be opened",
+    409: (
+        "The approval is no longer pending; the agent or secret exists; the token is already "
+        "revoked; the vault cannot be opened"
+    ),
     413: "The body is over the size limit",
     415: "A body that is not application/json",
     422: "The body or query does not match the schema (details lists the fields)",

@@ -28,11 +28,13 @@ a thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
 from typing import Any
 
 from stockade.audit import AuditEvent, SqliteAuditStore
+from stockade.caps.desk import CapsDesk
 from stockade.config.learned import LearnedRule, save_learned
 from stockade.daemon.approvals import (
     Approval,
@@ -122,6 +124,11 @@ class Pipeline:
         # Serializes changes to the learned rules file (read, add or remove, write).
         self._rules_lock = asyncio.Lock()
 
+    @functools.cached_property
+    def caps(self) -> CapsDesk:
+        """Agents and capability grants: granted, revoked and reported through the log."""
+        return CapsDesk(self.service.capabilities, self.store)
+
     async def decide(
         self, body: DecideBody, client_gone: ClientGone | None = None
     ) -> dict[str, Any]:
@@ -137,6 +144,7 @@ class Pipeline:
             logger.error("decision failed for session %s: %s", call.session_id, type(exc).__name__)
             kind = "decision.error"
             outcome = Outcome(_internal_deny())
+        await self.caps.report_rejections()  # a token found to grant nothing: audited once
         approval: Approval | None = None
         hold_s = body.hold_s if outcome.decision.verdict is Verdict.ASK else None
         if hold_s is not None:

@@ -6,6 +6,10 @@ old public key kept as retired, so every checkpoint it signed still verifies), t
 ``identity.rotated`` event is appended, and the head is signed with the new key at
 once. A running daemon switches its checkpoint signer in the same step, so nothing is
 signed with the old key after the event.
+
+Capability tokens signed by the old key grant nothing once it is retired (ADR 0007):
+the answer lists them under ``grants.must_reissue``, and with ``reissue`` each is
+signed again with the new key (``cap.reissued``, :mod:`stockade.caps.reissue`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from stockade.audit import AuditEvent, SqliteAuditStore
 from stockade.audit.checkpoints import Checkpointer
 from stockade.audit.events import format_ts
+from stockade.caps.book import CapabilityBook
+from stockade.caps.reissue import after_rotation
 from stockade.config.model import AuditSettings
 from stockade.errors import DaemonAlreadyRunning, StockadeError
 from stockade.home import Home
@@ -35,6 +41,7 @@ class Rotation:
     new_fingerprint: str
     event_seq: int
     ts: str
+    grants: dict[str, Any]  # {"must_reissue": [token ids], "reissued": [token ids]}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +50,7 @@ class Rotation:
             "new_fingerprint": self.new_fingerprint,
             "event_seq": self.event_seq,
             "ts": self.ts,
+            "grants": self.grants,
         }
 
 
@@ -69,8 +77,18 @@ def _switch_keys(files: IdentityFiles, ts: str) -> tuple[SigningKey, dict[str, A
 _rotating = asyncio.Lock()  # one rotation at a time: each hands over from the key before it
 
 
-async def rotate_in_daemon(home: Home, store: SqliteAuditStore, actor: str) -> Rotation:
-    """Rotate the running daemon's key (it holds ``daemon.lock``, so the files are its own)."""
+async def rotate_in_daemon(
+    home: Home,
+    store: SqliteAuditStore,
+    actor: str,
+    *,
+    book: CapabilityBook | None = None,
+    reissue: bool = False,
+) -> Rotation:
+    """Rotate the running daemon's key (it holds ``daemon.lock``, so the files are its own).
+
+    ``book`` (the daemon's live grants) is told of the new keyring in the same step.
+    """
     signer = store.checkpointer
     if signer is None:
         raise StockadeError("this daemon signs no checkpoints, so it has no key to rotate")
@@ -80,12 +98,15 @@ async def rotate_in_daemon(home: Home, store: SqliteAuditStore, actor: str) -> R
         signer.signer = new  # from here on every checkpoint is signed with the new key
         event = await store.append(AuditEvent(ROTATED_KIND, actor, None, payload))
         await asyncio.to_thread(store.checkpoint)
-    # Capability grants (issue 5, part B) are signed by the identity too: re-issue the
-    # live ones here, with ``new``, and report those that must be re-issued by hand.
-    return _rotation(payload, event.seq)
+        grants = await asyncio.to_thread(
+            after_rotation, home, new, store.append_blocking, actor, reissue=reissue
+        )
+        if book is not None:
+            await asyncio.to_thread(book.refresh)  # the new keyring and the reissued grants
+    return _rotation(payload, event.seq, grants)
 
 
-def rotate_offline(home: Home, actor: str) -> Rotation:
+def rotate_offline(home: Home, actor: str, *, reissue: bool = False) -> Rotation:
     """Rotate with no daemon running, holding ``daemon.lock`` so that none starts meanwhile."""
     files = IdentityFiles(home)
     try:
@@ -102,15 +123,16 @@ def rotate_offline(home: Home, actor: str) -> Rotation:
             new, payload = _switch_keys(files, now())
             signer.signer = new  # the first commit (the event) is checkpointed with the new key
             event = store.append_blocking(AuditEvent(ROTATED_KIND, actor, None, payload))
+            grants = after_rotation(home, new, store.append_blocking, actor, reissue=reissue)
         finally:
             store.close()
     finally:
         os.close(fd)
-    return _rotation(payload, event.seq)
+    return _rotation(payload, event.seq, grants)
 
 
-def _rotation(payload: dict[str, Any], seq: int) -> Rotation:
+def _rotation(payload: dict[str, Any], seq: int, grants: dict[str, Any]) -> Rotation:
     statement = payload["statement"]
     return Rotation(
-        statement["old_fingerprint"], statement["new_fingerprint"], seq, statement["ts"]
+        statement["old_fingerprint"], statement["new_fingerprint"], seq, statement["ts"], grants
     )

@@ -207,9 +207,42 @@ class PurgeBody(_Body):
 
 
 class ConfirmBody(_Body):
-    """``POST /identity/rotate``: cannot be undone, so ``confirm`` must be spelled out."""
+    """``POST /agents/{agent}/remove``: cannot be undone, so ``confirm`` must be spelled out."""
 
     confirm: bool = False
+
+
+class RotateBody(ConfirmBody):
+    """``POST /identity/rotate``: ``confirm``; ``reissue`` re-signs the live grants."""
+
+    reissue: bool = False
+
+
+MAX_CONSTRAINTS = 64
+Constraint = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class AgentBody(_Body):
+    """``POST /agents``: register an agent; from then on it may do only what it is granted."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] | None = None
+
+
+class GrantBody(_Body):
+    """``POST /caps``: grant ``capability`` to ``agent``, narrowed by the constraints given.
+
+    At most one of ``expires_at`` and ``expires_in_s``; neither: the grant does not expire.
+    """
+
+    agent: Annotated[str, Field(min_length=1, max_length=64)]
+    capability: Annotated[str, Field(min_length=1, max_length=300)]
+    paths: Annotated[list[Constraint], Field(max_length=MAX_CONSTRAINTS)] = []
+    commands: Annotated[list[Constraint], Field(max_length=MAX_CONSTRAINTS)] = []
+    domains: Annotated[list[Constraint], Field(max_length=MAX_CONSTRAINTS)] = []
+    args: Annotated[dict[str, Constraint], Field(max_length=MAX_CONSTRAINTS)] = {}
+    expires_at: Time | None = None
+    expires_in_s: Annotated[int, Field(gt=0, le=10 * 365 * 86400)] | None = None
 
 
 class EmptyBody(_Body):
@@ -249,6 +282,14 @@ class SessionsQuery(BaseModel):
 
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=MAX_SEQ)
+
+
+class CapsQuery(BaseModel):
+    """Query string of ``GET /caps``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class ApprovalsQuery(BaseModel):

@@ -46,11 +46,17 @@ def install(
     env: Mapping[str, str] | None = None,
     user_home: Path | None = None,
     now: datetime | None = None,
+    agent: str | None = None,
 ) -> InstallResult:
-    """Merge the hook entries for ``harness`` into its user (or ``project``) settings."""
+    """Merge the hook entries for ``harness`` into its user (or ``project``) settings.
+
+    With ``agent`` (a registered agent; the caller checks) the hook sends that name.
+    """
     env = os.environ if env is None else env
     user_home = Path.home() if user_home is None else user_home
-    change = plan_install(harness, project, executable=executable, env=env, user_home=user_home)
+    change = plan_install(
+        harness, project, executable=executable, env=env, user_home=user_home, agent=agent
+    )
     return _apply(change, project, env, user_home, now)
 
 

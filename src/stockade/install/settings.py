@@ -194,8 +194,10 @@ def default_executable() -> str:
     )
 
 
-def hook_command(harness: str, executable: str) -> str:
-    return f"{shlex.quote(executable)} hook {harness}"
+def hook_command(harness: str, executable: str, agent: str | None = None) -> str:
+    """The hook's command line; ``agent`` makes the shim send that agent's name."""
+    command = f"{shlex.quote(executable)} hook {harness}"
+    return command if agent is None else f"{command} --agent {shlex.quote(agent)}"
 
 
 def plan_install(
@@ -205,10 +207,11 @@ def plan_install(
     executable: str | None = None,
     env: Mapping[str, str] | None = None,
     user_home: Path | None = None,
+    agent: str | None = None,
 ) -> SettingsChange:
     """The settings of ``harness`` (user or ``project``) with our hook entries merged in."""
     path = settings_path(harness, project, env=env, user_home=user_home)
-    command = hook_command(harness, executable or default_executable())
+    command = hook_command(harness, executable or default_executable(), agent)
     document, existed = _load(path)
     try:
         updated = merge_hooks(document, harness, command)

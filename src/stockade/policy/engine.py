@@ -14,7 +14,9 @@ Pure and synchronous: the only outside access is the injected :class:`PathResolv
    clipboard or external sink, nor write outside the project — denied, for the
    rest of the session;
 5. every finding not covered by an allow rule is mapped through the security
-   level; the most restrictive verdict wins, and ``never`` is always deny.
+   level; the most restrictive verdict wins, and ``never`` is always deny;
+6. for a capability-restricted agent, a call its grants do not cover is denied
+   (``cap:missing``, :mod:`stockade.policy.grants`); grants never lift a deny or ask.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from stockade.decision import Decision, Verdict, Zone
 from stockade.policy.actions import canonicalize
 from stockade.policy.compile import CompiledPolicy
 from stockade.policy.findings import Analysis, Finding
+from stockade.policy.grants import MISSING_RULE, Grants
 from stockade.policy.inspect import INSPECTORS, Context
 from stockade.policy.paths import PathResolver
 from stockade.policy.rules import CallFacts
@@ -51,13 +54,22 @@ class Engine:
         self.policy = policy
         self.resolver = resolver
 
-    def decide(self, call: ToolCall, state: SessionState) -> Outcome:
-        """Judge ``call`` in a session that has done ``state``; the state is not changed."""
+    def decide(self, call: ToolCall, state: SessionState, grants: Grants | None = None) -> Outcome:
+        """Judge ``call`` in a session that has done ``state``; the state is not changed.
+
+        ``grants`` are the live grants of a capability-restricted agent (``None``: the
+        call's agent, if any, is not restricted).
+        """
         action, analysis = self._analyze(call)
         verdicts = _Verdicts([], [], [])
         self._tool_lists(call.tool_name, action, verdicts)
         self._rules_and_findings(analysis, verdicts)
         self._data_flow(state, analysis, verdicts)
+        if grants is not None:
+            facts = [subject.facts for subject in analysis.subjects]
+            lacking = grants.missing(call, action, facts)
+            if lacking is not None:
+                verdicts.denies.append(Finding(Zone.SAFE, MISSING_RULE, lacking, Verdict.DENY))
         zone = max((f.zone for s in analysis.subjects for f in s.findings), default=Zone.SAFE)
         decision = self._verdict(verdicts, zone, action)
         return Outcome(decision, tuple(dict.fromkeys(analysis.credential_sources)))

@@ -310,7 +310,11 @@ def inspect_shell(ctx: Context, analysis: Analysis) -> None:
                     paths.append(path)
                     judge_write(ctx, path, subject, analysis)
         subject.facts = CallFacts(
-            ctx.call.tool_name, ctx.action, commands=(facts.command.argv,), paths=tuple(paths)
+            ctx.call.tool_name,
+            ctx.action,
+            commands=(facts.command.argv,),
+            paths=tuple(paths),
+            wrappers=(facts.command.wrappers,),
         )
 
 

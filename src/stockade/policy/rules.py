@@ -27,6 +27,9 @@ class CallFacts(NamedTuple):
     commands: tuple[tuple[str, ...], ...] = ()
     paths: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
+    # The wrappers each command ran under (``sudo``, ``env``, ``timeout`` …), stripped from
+    # its argv; rules ignore them, capability grants must cover them too.
+    wrappers: tuple[tuple[str, ...], ...] = ()
 
 
 class NameMatcher:

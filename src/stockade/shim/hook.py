@@ -19,6 +19,10 @@ Configuration read at run time (never at import):
 - ``STOCKADE_HOOK_TIMEOUT``: seconds the whole hook may take (default 100, long enough
   to hold a call for an approval; at most 115, below the 120 s hook timeout
   ``stockade install`` writes).
+
+**Agent.** ``stockade hook <harness> --agent NAME`` (written by ``stockade install
+<harness> --agent NAME``) sends ``agent`` with every request, so the daemon judges the
+install's calls by that agent's capability grants.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ DEFAULT_TIMEOUT_S = 100.0
 MAX_TIMEOUT_S = 115.0
 HOLD_MARGIN_S = 5.0
 START_HINT = "start the daemon with `stockade serve` (check it with `stockade doctor`), then retry"
+_AGENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 class HookTimeout(Exception):
@@ -60,27 +65,35 @@ def run(
     stderr: TextIO | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the hook for ``argv == [harness]``; returns the process exit code."""
+    """Run the hook for ``argv == [harness]`` or ``[harness, "--agent", NAME]``; returns the
+    process exit code."""
     env = os.environ if env is None else env
     out = stdout if stdout is not None else sys.stdout.buffer
     err = stderr if stderr is not None else sys.stderr
-    if len(argv) != 1 or argv[0] not in ADAPTERS:
+    agent = argv[2] if len(argv) == 3 and argv[1] == "--agent" else None
+    if len(argv) not in (1, 3) or argv[0] not in ADAPTERS or (len(argv) == 3 and not _agent(agent)):
         given = " ".join(argv) or "(none)"
         message = (
-            f"Stockade blocked this call: unknown harness {given}; valid: {', '.join(ADAPTERS)}. "
+            f"Stockade blocked this call: unknown harness {given[:200]}; valid: "
+            f"{', '.join(ADAPTERS)} (then optionally --agent NAME). "
             "Fix the hook command with `stockade install <harness>`"
         )
         err.write(message + "\n")
         _write(out, dump({"decision": "deny", "reason": message}))
         return 2
     adapter = load_adapter(argv[0])
-    data, code = answer(adapter, stdin if stdin is not None else sys.stdin.buffer, env)
+    data, code = answer(adapter, stdin if stdin is not None else sys.stdin.buffer, env, agent)
     _write(out, data)
     return code
 
 
-def answer(adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str]) -> Rendered:
-    """The harness's answer to the event on ``stdin``; never raises (except to exit)."""
+def answer(
+    adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str], agent: str | None = None
+) -> Rendered:
+    """The harness's answer to the event on ``stdin``; never raises (except to exit).
+
+    ``agent`` is sent with the request: the daemon judges the call by its grants.
+    """
     started = time.monotonic()
     kind: EventKind = "pre_tool"
     raw: Mapping[str, Any] = {}
@@ -94,6 +107,8 @@ def answer(adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str]) -> 
                 return b"", 0
             kind = found
             body = adapter.request(kind, raw, env)
+            if agent is not None:
+                body["agent"] = agent
             if kind == "pre_tool" and not adapter.can_ask(env):
                 hold = int(timeout - (time.monotonic() - started) - HOLD_MARGIN_S)
                 if hold >= 1:
@@ -104,6 +119,16 @@ def answer(adapter: HarnessAdapter, stdin: BinaryIO, env: Mapping[str, str]) -> 
             _disarm(previous)
     except BaseException as exc:  # every failure, even an interrupt, must be safe: never open
         return adapter.render_failure(kind, raw, _message(exc, kind, timeout))
+
+
+def _agent(name: str | None) -> bool:
+    """An agent name as ``stockade agents add`` accepts it (``[a-z0-9][a-z0-9._-]{0,63}``)."""
+    return (
+        name is not None
+        and 0 < len(name) <= 64
+        and name[0] not in "._-"
+        and all(char in _AGENT_CHARS for char in name)
+    )
 
 
 def socket_path(env: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stockade.caps.drift import check_capabilities
 from stockade.errors import StockadeError
 from stockade.home import Home
 from stockade.verify.chain import check_audit_chain
@@ -31,6 +32,7 @@ CHECKS: tuple[Check, ...] = (
     check_audit_checkpoints,
     check_config_recorded,
     check_rules_recorded,
+    check_capabilities,
 )
 
 
