@@ -70,9 +70,14 @@ def test_every_api_request_needs_the_token(spawn_daemon: Spawn) -> None:
             verdicts.append(over_tcp.body["verdict"])
     assert verdicts == ["deny", "allow"]
 
-    # Rotation and the gateway's own description exist on the socket only.
+    # Rotations (of the token, of the identity key) and the gateway's own description exist
+    # on the socket only.
     rotate = gw.request("POST", "/api/v1/gateway/token/rotate", body={}, token=gw.token)
     assert (rotate.status, rotate.code) == (404, "not_found")
+    confirmed = {"confirm": True}
+    rotate = gw.request("POST", "/api/v1/identity/rotate", body=confirmed, token=gw.token)
+    assert (rotate.status, rotate.code) == (404, "not_found")
+    assert gw.audit("identity.rotated") == []
     assert gw.request("GET", "/api/v1/gateway", token=gw.token).status == 404
 
     # The UI's page is public; asking "am I logged in?" without a cookie is a 401 but

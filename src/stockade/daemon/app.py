@@ -426,10 +426,15 @@ class CatchAll:
                 await INTERNAL.response()(scope, receive, send)
 
 
-def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The API; ``extra_routes`` are the socket-only ones (gateway token rotation)."""
+def create_app(ctx: DaemonContext, socket_only: Sequence[BaseRoute] | None = None) -> Starlette:
+    """The API. The Unix socket's app gets ``socket_only`` (gateway token rotation, the vault)
+    and the identity's rotation: what changes keys is never served on TCP, whatever the token."""
     api = Api(ctx)
     v1 = "/api/v1"
+    local: list[BaseRoute] = []
+    if socket_only is not None:
+        local = [Route(f"{v1}/identity/rotate", api.rotate_identity, methods=["POST"])]
+        local.extend(socket_only)
     routes = [
         Route(f"{v1}/health", api.health, methods=["GET"]),
         Route(f"{v1}/version", api.version, methods=["GET"]),
@@ -458,9 +463,8 @@ def create_app(ctx: DaemonContext, extra_routes: Sequence[BaseRoute] = ()) -> St
         Route(f"{v1}/audit/verify", api.verify, methods=["POST"]),
         Route(f"{v1}/audit/purge", api.purge, methods=["POST"]),
         Route(f"{v1}/identity", api.identity, methods=["GET"]),
-        Route(f"{v1}/identity/rotate", api.rotate_identity, methods=["POST"]),
         *caps_routes(ctx.pipeline.caps, api._body, resolver_of),
-        *extra_routes,
+        *local,
     ]
     return Starlette(
         routes=routes,

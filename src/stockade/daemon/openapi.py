@@ -365,6 +365,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rotation",
         body=RotateBody,
         errors=(400,),
+        socket_only=True,
     ),
     Operation("GET", "/agents", "Registered (capability-restricted) agents", "Agents"),
     Operation(
