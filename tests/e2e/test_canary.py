@@ -1,14 +1,16 @@
 """The canary test: secrets planted where an agent finds them leak nowhere Stockade writes or shows.
 
-The real Claude Code (``claude -p``, hooks installed, a real daemon with its gateway and
-control UI) is scripted by the fake model server to read files that hold canaries under
-harmless names, print them with ``cat`` and ``grep``, URL-encode them with Python and,
-for a value the vault knows, base64 them at each alignment. Then every place Stockade
-writes or serves is searched for each canary in plain text and in its base64 and URL
-forms: every file under ``$STOCKADE_HOME`` (``audit.db`` with its WAL, raw bytes), the
-daemon's log, every API list and each audit event, the live event stream's backlog,
-the control UI's page and assets and every API answer the UI reads (over the gateway,
-with the token), and everything the model was sent. There must be no hit.
+Each real harness (Claude Code ``claude -p``, Codex ``codex exec``, Gemini CLI ``gemini
+-p``, hooks installed as a user would, a real daemon with its gateway and control UI) is
+scripted by its fake model server to read files that hold canaries under harmless names,
+print them with ``cat`` and ``grep``, URL-encode them with Python and, for a value the
+vault knows, base64 them at each alignment. Then every place Stockade writes or serves
+is searched for each canary in plain text and in its base64 and URL forms: every file
+under ``$STOCKADE_HOME`` (``audit.db`` with its WAL, raw bytes), the daemon's log, every
+API list and each audit event, the live event stream's backlog, the control UI's page
+and assets and every API answer the UI reads (over the gateway, with the token), and
+everything the model was sent. There must be no hit, the session must be tainted by
+what its tools printed (``content:<label>``), and its next network call is denied.
 
 Two kinds of canary. *Shaped* ones (``sk-ant-…``, ``ghp_…``, an AWS key id, a PEM
 private key) are found by the built-in patterns, in plain and URL-encoded text, but not
@@ -17,8 +19,22 @@ not base64 them. A *vault* canary is random and known only by value: it is plant
 with ``printf '%s' VALUE | stockade secret add NAME`` while the daemon runs, and must be
 found in every form.
 
-Not searched: Claude Code's own files under the agent's HOME (its transcripts keep what
-the tool printed, before the hook replaced it for the model); Stockade does not write
+What each harness lets the after-the-call hook put in place of the output, so what
+the model may be sent (see the adapters' docstrings):
+
+- Claude Code: ``PostToolUse`` answers ``updatedToolOutput``, the redacted output.
+- Codex 0.169: no ``updatedToolOutput``; ``PostToolUse`` answers ``{"decision":
+  "block", "reason": R}`` and Codex hands the model ``R``, the redacted text, instead
+  of the output. Codex has no file-reading tool: a *read* step is ``cat`` in its shell.
+- Gemini CLI: ``AfterTool`` answers a deny whose reason, the redacted text, the model
+  gets instead of the output (``Tool result blocked: R``).
+
+So with each of them the model is sent only redacted text, and that is asserted too.
+
+Not searched: each harness's own records under the agent's HOME (Claude Code's
+transcripts, Codex's session rollouts in ``$CODEX_HOME``, Gemini's ``~/.gemini/tmp``)
+and its own stdout (``codex exec --json`` prints each command's output): they keep what
+the tool printed, before the hook replaced it for the model; Stockade does not write
 them.
 """
 
@@ -27,24 +43,31 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import shlex
 import socket
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Literal, Protocol, TypeVar
 from urllib.parse import quote, quote_plus
 
 import pytest
 from tests.daemon_support import DaemonProcess, GatewayDaemon, start_gateway
+from tests.e2e import fake_gemini, fake_openai
 from tests.e2e.fake_anthropic import tool_use
-from tests.e2e.support import Workspace, audit_events, payloads
-from tests.e2e.test_claude_code import Claude, ClaudeRun, claude  # noqa: F401 - fixture
+from tests.e2e.support import HarnessRun, Workspace, audit_events, payloads
+from tests.e2e.test_claude_code import Claude, claude  # noqa: F401 - fixture
+from tests.e2e.test_codex import Codex, codex  # noqa: F401 - fixture
+from tests.e2e.test_gemini import Gemini, gemini  # noqa: F401 - fixture
 
 from stockade.client import Client
 
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 # A script in the project: ``python3 -c '…urllib…'`` would itself be judged a network call.
 QUOTE = "import sys, urllib.parse\nprint(urllib.parse.quote(open(sys.argv[1]).read()))\n"
-FETCH = {"url": "https://example.com/", "prompt": "summarize"}
+FLOW_RULE = "flow:credential-then-network"
+CONTENT_TAINT = "content:"  # a session source: a secret found in a tool's output
 # What the control UI reads (static/*.js) and the other list endpoints.
 API_READS = (
     "/approvals?status=all",
@@ -139,12 +162,142 @@ def assert_nowhere(canaries: Iterable[str], places: list[tuple[str, bytes]]) -> 
     assert hits == [], hits
 
 
-def shell(*commands: tuple[str, str]) -> list[tuple[str, str, dict[str, str]]]:
-    """Bash calls (id, command). An id must not end in ``_<digit>``: Claude Code then
-    reports "[Tool result missing due to internal error]" instead of the output."""
-    return [
-        (call_id, "Bash", {"command": command, "description": "d"}) for call_id, command in commands
-    ]
+# --- one session of a harness -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One model turn: ``read`` a file with the harness's own file tool, or run ``shell``.
+
+    ``label`` names the call (its id, where the harness takes one). It must not end in
+    ``_<digit>``: Claude Code then reports "[Tool result missing due to internal
+    error]" instead of the output.
+    """
+
+    label: str
+    kind: Literal["read", "shell"]
+    argument: str  # the file's path, or the command
+
+
+def shell(*commands: tuple[str, str]) -> list[Step]:
+    """Shell steps from (label, command) pairs."""
+    return [Step(label, "shell", command) for label, command in commands]
+
+
+@dataclass
+class Session:
+    """A finished session of one harness, as the check reads it."""
+
+    run: HarnessRun
+    session_id: str
+    told: dict[str, str]  # what the model was sent for each step, by label
+    transcript: str  # every request the model got, as one text
+
+
+class Driver(Protocol):
+    """Runs the steps, one a turn, then a network call, as one session of a harness."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    def session(self, steps: list[Step], daemon: DaemonProcess) -> Session: ...
+
+
+class Runner(Protocol):
+    """A harness fixture's value: the CLI set up in a workspace."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+
+R = TypeVar("R", bound=Runner)
+
+
+@dataclass
+class HarnessDriver(Generic[R]):
+    """A driver around one harness fixture's ``runner``."""
+
+    runner: R
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.runner.workspace
+
+
+class ClaudeDriver(HarnessDriver[Claude]):
+    def session(self, steps: list[Step], daemon: DaemonProcess) -> Session:
+        turns = [[tool_use(*_claude_call(step), f"toolu_{step.label}")] for step in steps]
+        fetch = {"url": "https://example.com/", "prompt": "summarize"}
+        turns.append([tool_use("WebFetch", fetch, "toolu_fetch")])
+        run = self.runner.run(*turns, daemon=daemon)
+        told = run.told_model()
+        by_label = {step.label: told.get(f"toolu_{step.label}", "") for step in steps}
+        return Session(run, run.session_id, by_label, self.runner.server.transcript())
+
+
+def _claude_call(step: Step) -> tuple[str, dict[str, str]]:
+    if step.kind == "read":
+        return "Read", {"file_path": step.argument}
+    return "Bash", {"command": step.argument, "description": "d"}
+
+
+class CodexDriver(HarnessDriver[Codex]):
+    def session(self, steps: list[Step], daemon: DaemonProcess) -> Session:
+        commands = [
+            f"cat {shlex.quote(step.argument)}" if step.kind == "read" else step.argument
+            for step in steps
+        ]
+        turns = [
+            fake_openai.shell(command, f"call_{step.label}")
+            for step, command in zip(steps, commands, strict=True)
+        ]
+        turns.append(fake_openai.shell("curl -sS https://example.com -o got.html", "call_fetch"))
+        run = self.runner.run(*turns, daemon=daemon)
+        told = run.told_model()
+        by_label = {step.label: told.get(f"call_{step.label}", "") for step in steps}
+        return Session(run, run.session_id, by_label, self.runner.server.transcript())
+
+
+class GeminiDriver(HarnessDriver[Gemini]):
+    def session(self, steps: list[Step], daemon: DaemonProcess) -> Session:
+        turns = [
+            fake_gemini.call("read_file", file_path=step.argument)
+            if step.kind == "read"
+            else fake_gemini.call("run_shell_command", command=step.argument)
+            for step in steps
+        ]
+        turns.append(fake_gemini.call("web_fetch", prompt="summarize https://example.com/"))
+        run = self.runner.run(*turns, daemon=daemon)
+        # Gemini makes up its own call ids; one call a turn, so the answers come in order.
+        answers = [json.dumps(answer) for answer in run.server.function_responses()]
+        by_label = {step.label: answer for step, answer in zip(steps, answers, strict=False)}
+        return Session(run, run.session_id, by_label, run.server.transcript())
+
+
+DRIVERS: dict[str, tuple[str, Callable[..., Driver]]] = {
+    "claude-code": ("claude", ClaudeDriver),
+    "codex": ("codex", CodexDriver),
+    "gemini": ("gemini", GeminiDriver),
+}
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+def driver(request: pytest.FixtureRequest) -> Driver:
+    """The harness (its hooks installed, its fake model server up) behind one driver."""
+    fixture, make = DRIVERS[request.param]
+    return make(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def gateway(driver: Driver, spawn_daemon: Callable[..., DaemonProcess]) -> GatewayDaemon:
+    """A daemon (the workspace's HOME) with its gateway and control UI on a loopback port.
+
+    Started after the harness is set up, as a user installs the hooks first.
+    """
+    return start_gateway(spawn_daemon(start=False))
+
+
+# --- the check -------------------------------------------------------------------------------
 
 
 def plant(workspace: Workspace, name: str, text: str) -> Path:
@@ -153,75 +306,65 @@ def plant(workspace: Workspace, name: str, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def gateway(spawn_daemon: Callable[..., DaemonProcess]) -> GatewayDaemon:
-    """A daemon (the workspace's HOME) with its gateway and control UI on a loopback port."""
-    return start_gateway(spawn_daemon(start=False))
-
-
 def run_and_check(
-    claude: Claude,  # noqa: F811 - the fixture's value
-    gateway: GatewayDaemon,
-    calls: list[tuple[str, str, dict[str, str]]],
-    canaries: Iterable[str],
-) -> ClaudeRun:
-    """Run the scripted calls (id, tool, input), one a turn, then a fetch: nothing leaks,
-    and the fetch is denied because the session printed a secret (content taint)."""
-    plant(claude.workspace, "quote.py", QUOTE)
-    turns = [[tool_use(tool, tool_input, call_id)] for call_id, tool, tool_input in calls]
-    turns.append([tool_use("WebFetch", FETCH, "toolu_fetch")])
-    run = claude.run(*turns, daemon=gateway.process)
-    told = run.told_model()
-    for call_id, _, _ in calls:
-        assert "[REDACTED:" in told.get(call_id, ""), (call_id, run.describe())
-    results = payloads(gateway.process, "tool.result", run.session_id)
-    assert all(result["status"] == "succeeded" for result in results), results
-    decided = payloads(gateway.process, "decision", run.session_id)
-    fetched = [decision for decision in decided if decision["tool"] == "WebFetch"]
-    assert [(d["verdict"], d["rule_id"]) for d in fetched] == [
-        ("deny", "flow:credential-then-network")
-    ], run.describe()
-    canaries = list(canaries)
-    assert_nowhere(canaries, [("sent to the model", claude.server.transcript().encode())])
-    assert_nowhere(canaries, everything_served(gateway))
-    return run
-
-
-def test_shaped_canaries_leak_nowhere(
-    claude: Claude,  # noqa: F811 - the fixture, imported above
-    gateway: GatewayDaemon,
+    driver: Driver, gateway: GatewayDaemon, steps: list[Step], canaries: Iterable[str]
 ) -> None:
+    """Run the steps, one a turn, then a network call: the model was sent only redacted
+    output, nothing leaks, and the network call is denied because the session printed a
+    secret (content taint)."""
+    plant(driver.workspace, "quote.py", QUOTE)
+    session = driver.session(steps, gateway.process)
+    daemon, session_id = gateway.process, session.session_id
+    for step in steps:
+        told = session.told.get(step.label, "")
+        assert "[REDACTED:" in told, (step.label, session.run.describe())
+    results = payloads(daemon, "tool.result", session_id)
+    assert [result["status"] for result in results] == ["succeeded"] * len(steps), results
+    decided = payloads(daemon, "decision", session_id)
+    assert [d["verdict"] for d in decided] == ["allow"] * len(steps) + ["deny"], (
+        session.run.describe()
+    )
+    assert decided[-1]["rule_id"] == FLOW_RULE, decided[-1]
+    sources = [
+        s for taint in payloads(daemon, "session.tainted", session_id) for s in taint["sources"]
+    ]
+    assert sources and all(source.startswith(CONTENT_TAINT) for source in sources), sources
+    canaries = list(canaries)
+    assert_nowhere(canaries, [("sent to the model", session.transcript.encode())])
+    assert_nowhere(canaries, everything_served(gateway))
+
+
+def test_shaped_canaries_leak_nowhere(driver: Driver, gateway: GatewayDaemon) -> None:
     canary = shaped_canaries()
     notes = plant(
-        claude.workspace,
+        driver.workspace,
         "notes.txt",
         f"anthropic: {canary['anthropic']}\ngithub={canary['github']}\naws {canary['aws']}\n",
     )
     key = plant(
-        claude.workspace,
+        driver.workspace,
         "deploy.txt",
         f"-----BEGIN RSA PRIVATE KEY-----\n{canary['pem']}\n-----END RSA PRIVATE KEY-----\n",
     )
-    calls = [
-        ("toolu_read", "Read", {"file_path": str(notes)}),
-        ("toolu_read_key", "Read", {"file_path": str(key)}),
+    steps = [
+        Step("read", "read", str(notes)),
+        Step("read_key", "read", str(key)),
         *shell(
-            ("toolu_cat", "cat notes.txt deploy.txt"),
-            ("toolu_grep", "grep -h -e ghp_ -e sk-ant notes.txt"),
-            ("toolu_quote", "python3 quote.py notes.txt"),
-            ("toolu_quote_key", "python3 quote.py deploy.txt"),
+            ("cat", "cat notes.txt deploy.txt"),
+            ("grep", "grep -h -e ghp_ -e sk-ant notes.txt"),
+            ("quote", "python3 quote.py notes.txt"),
+            ("quote_key", "python3 quote.py deploy.txt"),
         ),
     ]
     pem_lines = canary.pop("pem").splitlines()
-    run_and_check(claude, gateway, calls, [*canary.values(), *pem_lines])
+    run_and_check(driver, gateway, steps, [*canary.values(), *pem_lines])
 
 
 def test_a_vault_canary_leaks_nowhere_in_any_encoding(
-    claude: Claude,  # noqa: F811 - the fixture, imported above
-    gateway: GatewayDaemon,
+    driver: Driver, gateway: GatewayDaemon
 ) -> None:
     value = random_text(32, ALNUM + "-_.")
-    workspace = claude.workspace
+    workspace = driver.workspace
     added = subprocess.run(
         ["sh", "-c", 'printf "%s" "$CANARY" | stockade secret add DEPLOY_CANARY'],
         env={**workspace.env, "CANARY": value},
@@ -239,13 +382,13 @@ def test_a_vault_canary_leaks_nowhere_in_any_encoding(
     }
     for name, prefix in prefixes.items():
         plant(workspace, name, f"{prefix}{value}\n")
-    calls = shell(
-        ("toolu_cat", "cat settings.txt"),
-        ("toolu_b64", "base64 -w0 settings.txt"),
-        ("toolu_b64_one", "base64 -w0 s1.txt"),
-        ("toolu_b64_two", "base64 -w0 s2.txt"),
-        ("toolu_b64url", "base64 -w0 settings.txt | tr '+/' '-_'"),
-        ("toolu_b64_wrapped", "cat s2.txt s1.txt settings.txt | base64"),  # 76 columns
-        ("toolu_quote", "python3 quote.py settings.txt"),
+    steps = shell(
+        ("cat", "cat settings.txt"),
+        ("b64", "base64 -w0 settings.txt"),
+        ("b64_one", "base64 -w0 s1.txt"),
+        ("b64_two", "base64 -w0 s2.txt"),
+        ("b64url", "base64 -w0 settings.txt | tr '+/' '-_'"),
+        ("b64_wrapped", "cat s2.txt s1.txt settings.txt | base64"),  # 76 columns
+        ("quote", "python3 quote.py settings.txt"),
     )
-    run_and_check(claude, gateway, calls, [value])
+    run_and_check(driver, gateway, steps, [value])
