@@ -44,6 +44,7 @@ def test_health_version_capabilities(daemon: Client) -> None:
         "identity",
         "checkpoints",
         "capabilities",
+        "secrets",
     ]
     assert caps["limits"] == {"max_body_bytes": 1024 * 1024}
 

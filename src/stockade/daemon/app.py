@@ -85,6 +85,7 @@ FEATURES = (
     "identity",
     "checkpoints",
     "capabilities",
+    "secrets",
 )
 # Sent by the CLI and the control UI, so the audit log can say who answered.
 CLIENT_HEADER = "stockade-client"
