@@ -232,16 +232,19 @@ class Client:
         *,
         after: int,
         kinds: str | None = None,
+        session: str | None = None,
         on_lost: Callable[[StockadeError], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every audit event after seq ``after`` (the API's ``Event``), until the caller stops.
 
         A lost stream, a stopped daemon or a 503 is waited out: it reconnects every
         ``RECONNECT_S`` and resumes after the last event yielded. ``on_lost`` is told
-        once per outage. Other errors (a bad ``kinds``) are raised.
+        once per outage. Other errors (a bad ``kinds``) are raised. ``kinds`` and ``session``
+        filter on the daemon's side.
         """
         cursor = after
-        query: dict[str, str | int] = {"kinds": kinds} if kinds else {}
+        wanted = {"kinds": kinds, "session": session}
+        query: dict[str, str | int] = {name: value for name, value in wanted.items() if value}
         reported = False
         while True:
             try:

@@ -169,7 +169,13 @@ def test_kinds_filter_and_invalid_stream_requests(daemon: Client) -> None:
     with daemon.stream("/events", query={"after": start, "kinds": "session.*"}) as stream:
         (only,) = read(stream, 1)
     assert only["kind"] == "session.started"
+    # ?session= keeps one session's events (the decisions of "kinds", not "kinds-0"'s start).
+    with daemon.stream("/events", query={"after": start, "session": "kinds"}) as stream:
+        mine = read(stream, 2)
+    assert [(e["kind"], e["session"]) for e in mine] == [("decision", "kinds")] * 2
     malformed: list[dict[str, str | int]] = [
+        {"session": ""},
+        {"session": "x" * 1000},
         {"kinds": "Decision"},
         {"kinds": "*"},
         {"kinds": "decision.**"},

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from stockade.audit import AuditEvent, SqliteAuditStore, StoredEvent
-from stockade.daemon.events import EventHub, follow, frame, kind_matcher
+from stockade.daemon.events import EventHub, event_matcher, follow, frame
 from stockade.daemon.problems import ApiProblem
 
 
@@ -52,7 +52,7 @@ def test_backlog_then_live_events_arrive_once_each_in_seq_order(
         for n in range(10):
             await store.append(_event(n))
         subscription = hub.open()
-        stream = follow(store, subscription, 3, kind_matcher(()), hub.keepalive_s)
+        stream = follow(store, subscription, 3, event_matcher(()), hub.keepalive_s)
 
         async def append_more() -> None:
             for n in range(10, 40):  # interleaved with the backlog read, batches of one or more
@@ -74,7 +74,7 @@ def test_an_overflowing_subscriber_catches_up_from_the_store(
 ) -> None:
     async def scenario() -> list[int]:
         subscription = hub.open()
-        stream = follow(store, subscription, 0, kind_matcher(()), hub.keepalive_s)
+        stream = follow(store, subscription, 0, event_matcher(()), hub.keepalive_s)
         first = await _collect(stream, 1)  # caught up and idle on the live queue
         await asyncio.gather(*(store.append(_event(n)) for n in range(1, 200)))
         await asyncio.sleep(0.01)
@@ -97,7 +97,7 @@ def test_kinds_filter_the_stream_and_idle_streams_keep_alive(
     async def scenario() -> list[StoredEvent | None]:
         for n, kind in enumerate(kinds):
             await store.append(_event(n, kind))
-        wanted = kind_matcher(("decision", "permission.*"))
+        wanted = event_matcher(("decision", "permission.*"))
         stream = follow(store, hub.open(), 0, wanted, hub.keepalive_s)
         return [await anext(stream) for _ in range(4)]
 
@@ -106,12 +106,20 @@ def test_kinds_filter_the_stream_and_idle_streams_keep_alive(
     assert idle is None  # nothing for keepalive_s: time for a keepalive comment
 
 
-def test_kind_matcher() -> None:
-    everything = kind_matcher(())
-    assert everything("anything.at.all")
-    wanted = kind_matcher(("decision", "permission.*"))
-    assert wanted("decision") and wanted("permission.request")
-    assert not wanted("decision.error") and not wanted("permission") and not wanted("permissions.x")
+def test_event_matcher() -> None:
+    def stored(kind: str, session: str | None = "s-1") -> StoredEvent:
+        ts = "2026-01-01T00:00:00.000000Z"
+        return StoredEvent(1, ts, kind, "test", session, {}, "0" * 64, "1" * 64)
+
+    everything = event_matcher(())
+    assert everything(stored("anything.at.all")) and everything(stored("x", None))
+    wanted = event_matcher(("decision", "permission.*"))
+    assert wanted(stored("decision")) and wanted(stored("permission.request"))
+    for kind in ("decision.error", "permission", "permissions.x"):
+        assert not wanted(stored(kind))
+    mine = event_matcher(("decision",), session="s-1")
+    assert mine(stored("decision")) and not mine(stored("decision", "s-2"))
+    assert not mine(stored("decision", None)) and not mine(stored("permission.request"))
 
 
 def test_the_subscriber_cap_and_close(hub: EventHub, store: SqliteAuditStore) -> None:
@@ -121,7 +129,7 @@ def test_the_subscriber_cap_and_close(hub: EventHub, store: SqliteAuditStore) ->
             hub.open()
         assert (full.value.status, full.value.code) == (503, "too_many_streams")
         hub.release(first)
-        stream = follow(store, hub.open(), 0, kind_matcher(()), 30.0)
+        stream = follow(store, hub.open(), 0, event_matcher(()), 30.0)
         async with asyncio.timeout(1), asyncio.TaskGroup() as tasks:
             reading = tasks.create_task(_collect(stream, 1))
             await asyncio.sleep(0.01)

@@ -86,9 +86,8 @@ def tail(
         output.note(f"waiting for the daemon ({problem.message}); Ctrl-C to stop")
 
     try:
-        for event in client.follow(after=last, kinds=kind, on_lost=lost):
-            if session is None or event.get("session") == session:
-                _print_event(event, json_out)
+        for event in client.follow(after=last, kinds=kind, session=session, on_lost=lost):
+            _print_event(event, json_out)
     except KeyboardInterrupt:
         return  # Ctrl-C is how -f ends: not an error
 

@@ -32,7 +32,7 @@ from stockade import __version__
 from stockade.audit import verify_database
 from stockade.caps.routes import caps_routes
 from stockade.daemon.approvals import Resolution
-from stockade.daemon.events import event_stream, kind_matcher
+from stockade.daemon.events import event_matcher, event_stream
 from stockade.daemon.limits import Limits, read_body
 from stockade.daemon.openapi import openapi_document
 from stockade.daemon.pipeline import Pipeline
@@ -247,7 +247,7 @@ class Api:
         given = [cursor for cursor in cursors if cursor is not None]
         after = max(given) if given else None
         hub = self.ctx.pipeline.events
-        return event_stream(hub, self.store, after, kind_matcher(query.kinds))
+        return event_stream(hub, self.store, after, event_matcher(query.kinds, query.session))
 
     async def sessions(self, request: Request) -> JSONResponse:
         query = parse_query(SessionsQuery, dict(request.query_params))

@@ -49,7 +49,7 @@ PAGE = 500
 KEEPALIVE_FRAME = b": keepalive\n\n"
 RETRY_FRAME = b"retry: 1000\n\n"  # an EventSource reconnects after 1 s (its default is ~3 s)
 
-KindMatcher = Callable[[str], bool]
+EventMatcher = Callable[[StoredEvent], bool]
 
 
 class Subscription:
@@ -143,7 +143,7 @@ async def follow(
     store: SqliteAuditStore,
     subscription: Subscription,
     after: int,
-    wanted: KindMatcher,
+    wanted: EventMatcher,
     keepalive_s: float,
 ) -> AsyncIterator[StoredEvent | None]:
     """Every wanted event after seq ``after``, in seq order, until the subscription closes.
@@ -160,7 +160,7 @@ async def follow(
             caught_up = len(page) < PAGE
             for event in page:
                 cursor = event.seq
-                if wanted(event.kind):
+                if wanted(event):
                     yield event
             continue
         if not subscription.pending:
@@ -174,17 +174,22 @@ async def follow(
         event = subscription.pending.popleft()
         if event.seq > cursor:
             cursor = event.seq
-            if wanted(event.kind):
+            if wanted(event):
                 yield event
 
 
-def kind_matcher(patterns: Sequence[str]) -> KindMatcher:
-    """Matches a kind named in ``patterns`` or under a ``prefix.*``; everything when empty."""
-    exact = frozenset(p for p in patterns if not p.endswith(".*"))
-    prefixes = tuple(p[:-1] for p in patterns if p.endswith(".*"))
-    if not patterns:
-        return lambda kind: True
-    return lambda kind: kind in exact or kind.startswith(prefixes)
+def event_matcher(kinds: Sequence[str] = (), session: str | None = None) -> EventMatcher:
+    """Matches an event whose kind is named in ``kinds`` or under a ``prefix.*`` (any kind
+    when empty) and, given a ``session``, that belongs to it."""
+    exact = frozenset(p for p in kinds if not p.endswith(".*"))
+    prefixes = tuple(p[:-1] for p in kinds if p.endswith(".*"))
+
+    def wanted(event: StoredEvent) -> bool:
+        if session is not None and event.session != session:
+            return False
+        return not kinds or event.kind in exact or event.kind.startswith(prefixes)
+
+    return wanted
 
 
 def frame(event: StoredEvent) -> bytes:
@@ -209,7 +214,7 @@ class _EventStreamResponse(StreamingResponse):
 
 
 def event_stream(
-    hub: EventHub, store: SqliteAuditStore, after: int | None, wanted: KindMatcher
+    hub: EventHub, store: SqliteAuditStore, after: int | None, wanted: EventMatcher
 ) -> StreamingResponse:
     """The ``GET /api/v1/events`` response; 503 at once when no stream can be opened.
 

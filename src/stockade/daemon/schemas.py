@@ -273,6 +273,7 @@ class StreamQuery(BaseModel):
 
     after: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     kinds: Annotated[tuple[str, ...], BeforeValidator(_kind_patterns)] = ()
+    session: Name | None = None
 
 
 class SessionsQuery(BaseModel):
