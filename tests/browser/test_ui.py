@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from tests.browser.conftest import OpenUi, StartGateway
 from tests.browser.support import PHONE, Gateway, HeldCall, UiPage
+from tests.daemon_support import DaemonProcess, tool_call
 from tests.e2e.fake_anthropic import tool_use
 from tests.e2e.support import FAKE_DOTENV, audit_events, decisions, payloads
 from tests.e2e.test_claude_code import Claude
@@ -189,7 +191,9 @@ def test_always_approving_a_held_call_records_a_rule_shown_in_the_ui(
     )
     try:
         ui.held(fetch["command"])
-        ui.page.keyboard.press("Shift+A")
+        ui.page.keyboard.press("Shift+A")  # the scope step: Enter records the exact default
+        ui.page.locator("#scope-command").wait_for()
+        ui.page.keyboard.press("Enter")
     finally:
         run = claude.finish(process, gateway.daemon)
 
@@ -204,6 +208,106 @@ def test_always_approving_a_held_call_records_a_rule_shown_in_the_ui(
     rule = ui.page.locator(f'#rules-list li[data-id="{learned}"]')
     rule.wait_for()
     assert "Bash" in rule.inner_text() and str(project) in rule.inner_text()
+
+
+def _learned_rules(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    with daemon.client() as client:
+        return cast(list[dict[str, Any]], client.request("GET", "/rules")["rules"])
+
+
+def _decide(daemon: DaemonProcess, session: str, command: str, cwd: Path) -> dict[str, Any]:
+    """A call decided at once (not held), as a harness would send it."""
+    body = tool_call(
+        session,
+        tool_name="Bash",
+        tool_input={"command": command},
+        cwd=str(cwd),
+        project_root=str(cwd),
+    )
+    with daemon.client() as client:
+        return cast(dict[str, Any], client.request("POST", "/decide", body))
+
+
+def _forget_refusals(ui: UiPage, status: int, path: re.Pattern[str]) -> None:
+    """Drop the console errors Chromium logs for the refusals a test provokes on purpose."""
+    expected = re.compile(rf"status of {status} .*{path.pattern}")
+    ui.console_errors[:] = [error for error in ui.console_errors if not expected.search(error)]
+
+
+def test_always_takes_a_scope_from_the_ui_and_rules_are_revoked_there(
+    ui: UiPage, gateway: Gateway, tmp_path: Path
+) -> None:
+    """ "Always" shows the exact rule, takes a widened prefix (a non-covering one is refused
+    and the call stays pending), and the Rules view revokes what it learned."""
+    daemon, page = gateway.daemon, ui.page
+    wide = "curl -s -o fetched.txt http://127.0.0.1:9/one"
+    held = HeldCall(daemon, "s-scope", wide, str(tmp_path))
+    ui.held(wide)
+
+    page.keyboard.press("Shift+A")
+    form, prefix = page.locator("#scope-form"), page.locator("#scope-command")
+    prefix.wait_for()
+    assert wide in form.locator("code").all_inner_texts(), form.inner_text()  # the exact default
+    assert prefix.input_value() == wide
+    assert page.evaluate("document.activeElement.id") == "scope-command"
+    page.keyboard.press("a")  # typed into the field, not an answer
+    page.keyboard.press("Escape")
+    form.wait_for(state="detached")
+    page.keyboard.press("Shift+A")
+    prefix.fill("wget")
+    page.keyboard.press("Enter")
+    refusal = page.locator("#scope-error")
+    page.wait_for_function("() => document.getElementById('scope-error')?.textContent !== ''")
+    assert "does not cover" in refusal.inner_text() and "still waiting" in refusal.inner_text()
+    with daemon.client() as client:
+        [pending] = client.request("GET", "/approvals")["approvals"]
+    assert pending["input"] == {"command": wide} and held.decision is None
+    assert _learned_rules(daemon) == []
+    assert prefix.input_value() == "wget"  # kept, to be fixed
+    prefix.fill("curl -s")
+    page.keyboard.press("Enter")
+    assert held.result()["verdict"] == "allow"
+    [learned] = _learned_rules(daemon)
+    [spelled] = learned["rules"]
+    assert (spelled["command"], spelled.get("exact_command")) == ("curl -s", False), spelled
+    following = _decide(
+        daemon, "s-scope", "curl -s -o fetched.txt http://127.0.0.1:9/two", tmp_path
+    )
+    assert following["verdict"] == "allow" and learned["id"] in following["rule_id"], following
+
+    # A second rule, with the exact default (Enter on the unchanged field sends no scope).
+    exact = "curl -s -o other.txt http://127.0.0.1:9/three"
+    second = HeldCall(daemon, "s-scope", exact, str(tmp_path))
+    ui.held(exact)
+    page.keyboard.press("Shift+A")
+    prefix.wait_for()
+    page.keyboard.press("Enter")
+    assert second.result()["verdict"] == "allow"
+    [other] = [rule for rule in _learned_rules(daemon) if rule["id"] != learned["id"]]
+    assert other["rules"][0]["command"] == exact and other["rules"][0]["exact_command"]
+
+    ui.open_view("rules")
+    card = page.locator(f'#rules-list li[data-id="{learned["id"]}"]')
+    card.get_by_role("button", name="Revoke", exact=True).click()
+    card.get_by_role("button", name="Keep it").click()  # the confirmation, declined
+    card.get_by_role("button", name="Revoke", exact=True).click()
+    card.get_by_role("button", name="Revoke rule").click()
+    card.wait_for(state="detached")
+    assert [rule["id"] for rule in _learned_rules(daemon)] == [other["id"]]
+    [revoked] = audit_events(daemon, "rule.revoked")
+    assert revoked["payload"] == {"rule": learned, "by": "ui"}, revoked
+
+    # Revoked elsewhere while the confirmation is open: the UI says so and drops the card.
+    card = page.locator(f'#rules-list li[data-id="{other["id"]}"]')
+    card.get_by_role("button", name="Revoke", exact=True).click()
+    with daemon.client() as client:
+        client.request("POST", f"/rules/{other['id']}/revoke", {})
+    card.get_by_role("button", name="Revoke rule").click()
+    page.locator("#toast", has_text="already revoked").wait_for()
+    card.wait_for(state="detached")
+    page.locator("#rules-empty").wait_for(state="visible")
+    _forget_refusals(ui, 422, re.compile(r"/api/v1/approvals/[^/]+/always"))
+    _forget_refusals(ui, 404, re.compile(r"/api/v1/rules/[^/]+/revoke"))
 
 
 def test_the_keyboard_answers_held_calls_and_their_input_is_shown_as_text(

@@ -1,6 +1,12 @@
 // The approvals inbox: every call the daemon holds for a human, shown in full, answered
 // with approve / deny / always (buttons or j/k/a/d/A). It reloads the list whenever a
 // permission event arrives, so a held call appears the moment it is held.
+//
+// "Always" records a rule, so it takes a second step: the scope form shows what the rule
+// allows by default (this exact command, path or host) and lets the person widen it to a
+// covering command prefix, path glob or domain before it is sent (Enter sends, Esc
+// cancels). The daemon checks the scope; when it refuses (422 `no_narrow_rule`) the
+// message stays in the form and the call stays pending.
 
 import { ApiError, get, post } from "./api.js";
 import { badge, byId, el, facts, fill, pretty, remaining, summarize, timeNode, toast } from "./dom.js";
@@ -8,8 +14,9 @@ import { badge, byId, el, facts, fill, pretty, remaining, summarize, timeNode, t
 const ACTIONS = [
   { path: "approve", label: "Approve", key: "a", tone: "primary", done: "approved" },
   { path: "deny", label: "Deny", key: "d", tone: "danger", done: "denied" },
-  { path: "always", label: "Always", key: "A", tone: "", done: "approved always" },
+  { path: "always", label: "Always…", key: "A", tone: "", done: "approved always" },
 ];
+const ALWAYS = ACTIONS[2];
 
 let approvals = [];
 let selectedId = null;
@@ -17,6 +24,8 @@ let busy = false;
 let loading = null;
 let again = false;
 let loadedOnce = false; // no announcement for what is already pending when the page opens
+let scoping = null; // the id of the approval whose "always" scope form is open
+let scopeError = ""; // the daemon's last refusal of that scope, shown in the form
 
 /** Reload the pending approvals; calls made while one load runs are folded into one more. */
 export async function refresh() {
@@ -71,6 +80,7 @@ function selected() {
 
 function render() {
   if (!selected()) selectedId = approvals.length ? approvals[0].id : null;
+  if (scoping !== selectedId) closeScope(); // its call was answered elsewhere or expired
   const hadFocus = document.activeElement && document.activeElement.closest("#approval-list");
   const count = byId("pending-count");
   count.textContent = approvals.length ? String(approvals.length) : "";
@@ -79,15 +89,31 @@ function render() {
   fill(byId("approval-list"), approvals.map(item));
   const detail = byId("approval-detail");
   const current = selected();
-  // A note being typed survives a reload of the list, as long as its call is still shown.
-  const note = byId("approval-note");
-  const keptNote = note && current && detail.dataset.id === current.id ? note.value : "";
+  // What is being typed (a note, a scope) survives a reload of the list, as long as its
+  // call is still shown; so does the focus in the form.
+  const kept = current && detail.dataset.id === current.id ? typed(detail) : null;
   detail.hidden = !current;
   detail.dataset.id = current ? current.id : "";
   fill(detail, current ? describe(current) : []);
-  if (keptNote) byId("approval-note").value = keptNote;
+  if (kept) restore(kept);
   if (hadFocus && current) focusSelected();
   tick();
+}
+
+/** The values of the detail's inputs and the id of the focused one. */
+function typed(detail) {
+  const values = {};
+  for (const input of detail.querySelectorAll("input[id]")) values[input.id] = input.value;
+  const focused = document.activeElement && detail.contains(document.activeElement) ? document.activeElement.id : "";
+  return { values, focused };
+}
+
+function restore({ values, focused }) {
+  for (const [id, value] of Object.entries(values)) {
+    const input = byId(id);
+    if (input) input.value = value;
+  }
+  if (focused && byId(focused)) byId(focused).focus();
 }
 
 function item(approval) {
@@ -153,7 +179,124 @@ function describe(approval) {
       el("input", { attrs: { id: "approval-note", maxlength: "500", autocomplete: "off" } }),
     ),
     el("div", { class: "actions" }, ...buttons),
-  ];
+    approval.id === scoping ? scopeForm(approval) : null,
+  ].filter(Boolean);
+}
+
+/**
+ * What an "always" rule holds by default, read from the call's input: each fact the
+ * person may widen, with its exact value. The daemon learns the rule from the call
+ * itself (each command of a compound line, every host and path it touches); this is what
+ * the person sees and starts from.
+ */
+function scopeFields(input) {
+  const fields = [];
+  const value = (key) => (input && typeof input[key] === "string" && input[key] ? input[key] : null);
+  const command = value("command");
+  if (command) {
+    fields.push({ name: "command", exact: "this exact command", label: "Widen to a command prefix", value: command });
+  }
+  const path = ["file_path", "notebook_path", "path"].map(value).find((found) => found && found.startsWith("/"));
+  if (path) fields.push({ name: "path", exact: "this exact path", label: "Widen to a path glob", value: path });
+  const host = hostOf(value("url"));
+  if (host) fields.push({ name: "domain", exact: "this exact host", label: "Widen to a domain", value: host });
+  return fields;
+}
+
+function hostOf(url) {
+  if (!url) return null;
+  try {
+    return new URL(url).hostname || null;
+  } catch {
+    return null;
+  }
+}
+
+function scopeForm(approval) {
+  const fields = scopeFields(approval.input);
+  const defaults = fields.length
+    ? el("ul", {}, ...fields.map((field) => el("li", {}, `${field.exact}: `, el("code", { class: "wrap", text: field.value }))))
+    : el("p", { text: "calls like this one (the daemon reads no command, path or host from it)" });
+  return el(
+    "form",
+    {
+      class: "scope card",
+      attrs: { id: "scope-form", "aria-labelledby": "scope-title", novalidate: true },
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          sendAlways(approval, fields);
+        },
+        keydown: (event) => {
+          if (event.key === "Escape") {
+            event.preventDefault();
+            cancelScope();
+          }
+        },
+      },
+    },
+    el("h3", { attrs: { id: "scope-title" }, text: "Always allow" }),
+    el(
+      "p",
+      {},
+      `By default the rule allows ${approval.tool_name}`,
+      approval.project_root ? ` in ${approval.project_root}` : "",
+      " only for:",
+    ),
+    defaults,
+    el("p", { class: "muted small", text: "Any host or path the call touches is kept exactly too, unless widened below." }),
+    ...fields.map((field) =>
+      el(
+        "div",
+        { class: "field" },
+        el("label", { text: `${field.label} (optional)`, attrs: { for: `scope-${field.name}` } }),
+        el("input", {
+          attrs: { id: `scope-${field.name}`, name: field.name, value: field.value, autocomplete: "off", spellcheck: "false" },
+        }),
+      ),
+    ),
+    el("p", { class: "error", text: scopeError, attrs: { id: "scope-error", role: "alert" } }),
+    el(
+      "div",
+      { class: "actions" },
+      el("button", { class: "primary", text: "Record rule", attrs: { type: "submit", id: "scope-send" } }),
+      el("button", { text: "Cancel", attrs: { type: "button" }, on: { click: cancelScope } }),
+    ),
+  );
+}
+
+/** The scope to send: only the fields the person changed from their exact default. */
+function chosenScope(fields) {
+  const scope = {};
+  for (const field of fields) {
+    const input = byId(`scope-${field.name}`);
+    const chosen = input ? input.value.trim() : "";
+    if (chosen && chosen !== field.value) scope[field.name] = chosen;
+  }
+  return Object.keys(scope).length ? scope : null;
+}
+
+function openScope() {
+  const approval = selected();
+  if (!approval) return;
+  if (scoping !== approval.id) {
+    scoping = approval.id;
+    scopeError = "";
+    render();
+  }
+  const first = document.querySelector("#scope-form input") || byId("scope-send");
+  if (first) first.focus();
+}
+
+function closeScope() {
+  scoping = null;
+  scopeError = "";
+}
+
+function cancelScope() {
+  closeScope();
+  render();
+  focusSelected();
 }
 
 function select(id) {
@@ -178,26 +321,46 @@ export function move(step) {
 /** Answer the selected approval with the action bound to `key` (a, d or A). */
 export function answerByKey(key) {
   const action = ACTIONS.find((candidate) => candidate.key === key);
-  if (action) resolve(action);
+  // While the scope form is open only it answers (Enter / Esc), so a stray key cannot.
+  if (action && (!scoping || action === ALWAYS)) resolve(action);
 }
 
-async function resolve(action) {
+function resolve(action) {
+  if (action.path === "always") openScope();
+  else send(action, {});
+}
+
+function sendAlways(approval, fields) {
+  if (approval.id !== selectedId) return;
+  const scope = chosenScope(fields);
+  send(ALWAYS, scope ? { scope } : {});
+}
+
+/** Post the answer for the selected approval; a refused scope stays in its form. */
+async function send(action, extra) {
   const approval = selected();
   if (!approval || busy) return;
   const noteInput = byId("approval-note");
   const note = noteInput ? noteInput.value.trim() : "";
   busy = true;
-  for (const button of document.querySelectorAll("#approval-detail .actions button")) button.disabled = true;
+  for (const button of document.querySelectorAll("#approval-detail button")) button.disabled = true;
   try {
-    await post(`/approvals/${encodeURIComponent(approval.id)}/${action.path}`, note ? { note } : {});
+    await post(`/approvals/${encodeURIComponent(approval.id)}/${action.path}`, note ? { note, ...extra } : extra);
+    closeScope();
     toast(`${approval.tool_name} ${action.done}`, action.path === "deny" ? "warn" : "ok");
   } catch (error) {
     const message = error instanceof ApiError ? error.message : String(error);
-    toast(`Could not ${action.path}: ${message}`, "error");
+    if (action === ALWAYS && error.status === 422) {
+      const hint = error.hint ? ` (${error.hint})` : "";
+      scopeError = `No rule recorded: ${message}${hint}. The call is still waiting.`; // an alert
+    } else {
+      toast(`Could not ${action.path}: ${message}`, "error");
+    }
   } finally {
     busy = false;
     await refresh();
   }
+  if (scoping === approval.id) openScope(); // refused: back in the form, to fix or cancel
 }
 
 /** Update every countdown on the page (called each second). */

@@ -1,6 +1,8 @@
-// Read-only views of what governs the decisions: the effective policy and the learned rules.
+// What governs the decisions: the effective policy (read only) and the learned rules,
+// each of which can be revoked here. Revoking takes two clicks (Revoke, then the in-page
+// confirmation) because calls the rule allowed are asked again at once.
 
-import { get } from "./api.js";
+import { ApiError, get, post } from "./api.js";
 import { byId, el, facts, pretty, timeNode, toast } from "./dom.js";
 
 export async function loadPolicy() {
@@ -30,6 +32,37 @@ export function reset() {
 }
 
 function card(rule) {
+  const controls = el("div", { class: "actions" });
+  const problem = el("p", { class: "error", attrs: { role: "alert" } });
+  const ask = () => {
+    problem.textContent = "";
+    controls.replaceChildren(
+      el("span", { class: "confirm", text: "Revoke this rule? Calls it allows will be decided by the policy again." }),
+      el("button", { class: "danger", text: "Revoke rule", attrs: { type: "button" }, on: { click: confirm } }),
+      el("button", { text: "Keep it", attrs: { type: "button" }, on: { click: idle } }),
+    );
+    controls.querySelector("button").focus();
+  };
+  const idle = () => {
+    controls.replaceChildren(el("button", { text: "Revoke", attrs: { type: "button" }, on: { click: ask } }));
+  };
+  const confirm = async () => {
+    for (const button of controls.querySelectorAll("button")) button.disabled = true;
+    try {
+      await post(`/rules/${encodeURIComponent(rule.id)}/revoke`);
+      toast(`Rule ${rule.id} revoked`, "ok");
+    } catch (error) {
+      if (error.status === 401) return;
+      const message = error instanceof ApiError ? error.message : String(error);
+      const gone = error.status === 404 ? " (it was already revoked)" : "";
+      toast(`Could not revoke ${rule.id}: ${message}${gone}`, "error");
+      problem.textContent = `Could not revoke: ${message}${gone}`;
+      idle();
+      if (!gone) return;
+    }
+    await loadRules();
+  };
+  idle();
   return el(
     "li",
     { class: "card rule", attrs: { "data-id": rule.id } },
@@ -43,5 +76,7 @@ function card(rule) {
       ["Learned", rule.created_at ? timeNode(rule.created_at) : null],
     ]),
     el("pre", { class: "code", text: pretty(rule.rules ?? rule) }),
+    controls,
+    problem,
   );
 }
