@@ -291,6 +291,9 @@ def test_always_takes_a_scope_from_the_ui_and_rules_are_revoked_there(
     card.get_by_role("button", name="Revoke", exact=True).click()
     card.get_by_role("button", name="Keep it").click()  # the confirmation, declined
     card.get_by_role("button", name="Revoke", exact=True).click()
+    page.keyboard.press("Escape")  # declined again
+    card.get_by_role("button", name="Revoke rule").wait_for(state="detached")
+    card.get_by_role("button", name="Revoke", exact=True).click()
     card.get_by_role("button", name="Revoke rule").click()
     card.wait_for(state="detached")
     assert [rule["id"] for rule in _learned_rules(daemon)] == [other["id"]]
@@ -363,6 +366,11 @@ def test_every_view_fits_a_phone_screen(gateway: Gateway, open_ui: OpenUi, tmp_p
         wait_loaded()
         assert not ui.has_horizontal_scroll(), f"{view} scrolls sideways at 375 px"
     ui.open_view("approvals")
+    ui.page.locator("#approval-detail").get_by_role("button", name="Always").click()
+    ui.page.locator("#scope-command").wait_for()
+    assert not ui.has_horizontal_scroll(), "the always scope step scrolls sideways at 375 px"
+    ui.page.get_by_role("button", name="Cancel").click()
+    ui.page.locator("#scope-form").wait_for(state="detached")
     ui.page.locator("#approval-detail").get_by_role("button", name="Deny").click()
     assert held.result()["verdict"] == "deny"
 

@@ -32,21 +32,26 @@ export function reset() {
 }
 
 function card(rule) {
-  const controls = el("div", { class: "actions" });
+  // Esc, like "Keep it", steps back from the confirmation.
+  const controls = el("div", {
+    class: "actions",
+    on: { keydown: (event) => event.key === "Escape" && controls.querySelector(".danger") && idle(true) },
+  });
   const problem = el("p", { class: "error", attrs: { role: "alert" } });
   const ask = () => {
     problem.textContent = "";
     controls.replaceChildren(
       el("span", { class: "confirm", text: "Revoke this rule? Calls it allows will be decided by the policy again." }),
-      el("button", { class: "danger", text: "Revoke rule", attrs: { type: "button" }, on: { click: confirm } }),
-      el("button", { text: "Keep it", attrs: { type: "button" }, on: { click: idle } }),
+      el("button", { class: "danger", text: "Revoke rule", attrs: { type: "button" }, on: { click: revoke } }),
+      el("button", { text: "Keep it", attrs: { type: "button" }, on: { click: () => idle(true) } }),
     );
-    controls.querySelector("button").focus();
+    controls.lastElementChild.focus(); // "Keep it": a second Enter does not revoke
   };
-  const idle = () => {
+  const idle = (focus) => {
     controls.replaceChildren(el("button", { text: "Revoke", attrs: { type: "button" }, on: { click: ask } }));
+    if (focus) controls.querySelector("button").focus();
   };
-  const confirm = async () => {
+  const revoke = async () => {
     for (const button of controls.querySelectorAll("button")) button.disabled = true;
     try {
       await post(`/rules/${encodeURIComponent(rule.id)}/revoke`);
@@ -57,12 +62,12 @@ function card(rule) {
       const gone = error.status === 404 ? " (it was already revoked)" : "";
       toast(`Could not revoke ${rule.id}: ${message}${gone}`, "error");
       problem.textContent = `Could not revoke: ${message}${gone}`;
-      idle();
+      idle(true);
       if (!gone) return;
     }
     await loadRules();
   };
-  idle();
+  idle(false);
   return el(
     "li",
     { class: "card rule", attrs: { "data-id": rule.id } },
