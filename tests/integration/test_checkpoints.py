@@ -81,12 +81,16 @@ def signed_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[st
     return home, anchor
 
 
+def copy_home(source: Home, tmp_path: Path) -> Home:
+    """A copy of ``source`` to tamper with (the module's home stays intact for the next test)."""
+    home = Home(tmp_path / "copy")
+    shutil.copytree(source.root, home.root)
+    return home
+
+
 @pytest.fixture
 def copy(signed_home: tuple[Home, dict[str, Any]], tmp_path: Path) -> Home:
-    """A copy of the signed home to tamper with."""
-    home = Home(tmp_path / "copy")
-    shutil.copytree(signed_home[0].root, home.root)
-    return home
+    return copy_home(signed_home[0], tmp_path)
 
 
 def test_a_clean_log_verifies_with_every_checkpoint(signed_home: tuple[Home, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.integration.test_checkpoints import (
     _rehash_from,
     _resign,
     cli,
+    copy_home,
     cut_tail,
     deleted_event,
     edited_event,
@@ -101,9 +101,7 @@ def verified_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[
 
 @pytest.fixture
 def copy(verified_home: tuple[Home, dict[str, Any]], tmp_path: Path) -> Home:
-    home = Home(tmp_path / "copy")
-    shutil.copytree(verified_home[0].root, home.root)
-    return home
+    return copy_home(verified_home[0], tmp_path)
 
 
 def test_a_clean_home_verifies(verified_home: tuple[Home, Any], tmp_path: Path) -> None:
