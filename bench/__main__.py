@@ -70,6 +70,11 @@ def main() -> None:
             f"{loaded['rps']:,.0f} ({loaded['rps_min']:,.0f}–{loaded['rps_max']:,.0f})",
             "≥ 5 000",
         ),
+        (
+            "daemon CPU per durable decision in that run (one core: 10⁶ / it per s)",
+            f"{loaded['cpu_us']:,.0f} µs",
+            "≤ 200 µs",
+        ),
         ("audit verify", f"{audit['verify_events_per_s']:,} events/s", "≥ 200 000"),
         ("durable audit appends/s, 16 appenders", f"{audit['appends_per_s_16']:,}", "—"),
         ("redaction throughput", f"{audit['redact_mb_per_s']} MB/s", "—"),

@@ -4,8 +4,8 @@ Starts a daemon on a throwaway home, then measures, with keep-alive clients:
 ``/health`` (transport floor), ``/check`` (+ validation and the engine) and
 ``/decide`` (+ a durable audit append) from one client, and ``/decide`` from
 ``--threads`` concurrent clients, in threads and with the load generator (the median
-of ``--loadgen-runs`` runs, with the slowest and fastest beside it). Prints a table
-and one JSON line; asserts nothing.
+of ``--loadgen-runs`` runs, with the slowest and fastest beside it, and the daemon's
+CPU time per decision in that run). Prints a table and one JSON line; asserts nothing.
 
     .venv/bin/python -m bench.bench_socket [--requests 2000] [--threads 16]
 """
@@ -103,8 +103,15 @@ def main() -> dict[str, object]:
             name = f"decide x{args.threads} threads"
             results[name] = _concurrent(process, body, args.threads, args.per_thread)
             # A burst of host noise can halve one ~2 s run: report the median of several.
+            assert process.proc is not None
             runs = [
-                loadgen.measure(str(home.socket_path), body, args.threads, args.per_thread * 2)
+                loadgen.measure(
+                    str(home.socket_path),
+                    body,
+                    args.threads,
+                    args.per_thread * 2,
+                    daemon_pid=process.proc.pid,
+                )
                 for _ in range(args.loadgen_runs)
             ]
             runs.sort(key=lambda run: run["rps"])
@@ -120,6 +127,11 @@ def main() -> dict[str, object]:
             f"{scenario:<22}{row['n']:>7}{row['p50_us']:>10}{row['p99_us']:>10}"
             f"{row['max_us']:>10}{row['rps']:>10}"
         )
+    loaded = results[f"decide x{args.threads} conns (loadgen)"]
+    print(
+        f"daemon CPU per durable decision (median run): {loaded['cpu_us']} us"
+        f" (one core's worth: {1e6 / loaded['cpu_us']:,.0f} decisions/s)"
+    )
     result: dict[str, object] = {
         "bench": "socket",
         "cpus": os.cpu_count(),

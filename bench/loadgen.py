@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -89,16 +90,26 @@ async def run(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     target: str,
     body: dict[str, object],
     connections: int,
     per_conn: int,
     token_file: Path | None = None,
+    daemon_pid: int | None = None,
 ) -> dict[str, float]:
     """One load-generator run in its own process (a client that does not starve the daemon
-    of the second core); its figures."""
+    of the second core); its figures. With ``daemon_pid``, also the daemon's CPU time per
+    request (``cpu_us``): the daemon is bound by one core (its GIL), so its throughput is
+    about a million over that figure, whatever the host's speed."""
     extra = [] if token_file is None else ["--token-file", str(token_file)]
+    cpu_before = None if daemon_pid is None else cpu_seconds(daemon_pid)
     output = subprocess.run(
         [sys.executable, "-m", "bench.loadgen", target, json.dumps(body), *extra]
         + ["--connections", str(connections), "--per-connection", str(per_conn)],
@@ -108,6 +119,9 @@ def measure(
         cwd=Path(__file__).parent.parent,
     )
     row: dict[str, float] = json.loads(output.stdout)
+    if daemon_pid is not None and cpu_before is not None:
+        used = cpu_seconds(daemon_pid) - cpu_before
+        row["cpu_us"] = round(used * 1e6 / row["n"], 1)
     return row
 
 

@@ -12,7 +12,7 @@ from stockade.decision import Decision
 from stockade.home import Home
 from stockade.policy.state import PromptScreening
 from stockade.request import PromptSubmission, ToolCall
-from stockade.service import DecisionService
+from stockade.service import POLICY_RECHECK_S, DecisionService
 
 _sessions = count()
 
@@ -29,8 +29,12 @@ class Sandbox:
 
     @property
     def service(self) -> DecisionService:
+        """Its clock moves past the policy-file re-check at each reading, so that a
+        file written between two decisions always counts (tests of the re-check itself
+        build their own service)."""
         if self._service is None:
-            self._service = DecisionService.load(self.home)
+            ticks = count(step=POLICY_RECHECK_S)
+            self._service = DecisionService.load(self.home, clock=lambda: float(next(ticks)))
         return self._service
 
     def configure(self, toml: str, *, writable_dirs: str = "[]") -> None:

@@ -13,7 +13,9 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +48,22 @@ from stockade.request import PromptSubmission, ToolCall
 log = logging.getLogger(__name__)
 
 IGNORE_FILE = ".stockadeignore"
+POLICY_RECHECK_S = 0.25
+"""How long a compiled engine is used before its project's policy files are stat'ed again.
+
+Three ``stat`` calls per decision cost more than the rest of the cache lookup; a
+quarter of a second is below what a person editing ``.stockade.toml`` notices. Until
+the re-check the previous policy applies, and that one had been accepted (a loosening
+edit to a trusted file is refused once seen, never applied early)."""
 
 _FileSignature = tuple[tuple[int, int] | None, ...]
+
+
+@dataclass(slots=True)
+class _CachedEngine:
+    engine: Engine
+    signature: _FileSignature
+    recheck_at: float
 
 
 class DecisionService:
@@ -59,8 +75,11 @@ class DecisionService:
         settings: Settings,
         config_hash: str,
         learned: tuple[LearnedRule, ...] = (),
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._home = home
+        self._clock = clock
         # The registered agents and their verified grants (read on first use, or by load()).
         self.capabilities = CapabilityBook(home)
         self._settings = settings
@@ -71,16 +90,16 @@ class DecisionService:
         self._resolver = RealPathResolver(self._user_home)
         self._trust = TrustStore(home)
         self._home_patterns = tuple(read_ignore_file(home.ignore_path))
-        self._engines: dict[tuple[str, str | None], tuple[_FileSignature, Engine]] = {}
+        self._engines: dict[tuple[str, str | None], _CachedEngine] = {}
         # Only sessions that read a credential: every other session's state is empty.
         self._sessions: dict[tuple[str, str], SessionState] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, home: Home) -> DecisionService:
+    def load(cls, home: Home, *, clock: Callable[[], float] = time.monotonic) -> DecisionService:
         """Load and compile the configuration; raises ``ConfigError`` when invalid."""
         settings, digest = load_settings(home)
-        service = cls(home, settings, digest, load_learned(home.rules_path))
+        service = cls(home, settings, digest, load_learned(home.rules_path), clock=clock)
         service.check_compiles()
         service.capabilities.load()  # a bad agents.json stops the daemon, like a bad rules.json
         return service
@@ -213,7 +232,7 @@ class DecisionService:
 
     def reload(self) -> str:
         """Reload configuration; on ``ConfigError`` the running policy is kept."""
-        fresh = DecisionService.load(self._home)
+        fresh = DecisionService.load(self._home, clock=self._clock)
         with self._lock:
             self._settings = fresh._settings
             self._learned = fresh._learned
@@ -241,15 +260,20 @@ class DecisionService:
         """The compiled engine for calls under ``raw_root`` by ``agent``.
 
         Cached by the root as spelled, until a policy file of the project or the trust
-        store changes. (The engine re-resolves the root on every call to judge paths;
-        the cache only picks which compiled policy applies.)
+        store changes (looked at every :data:`POLICY_RECHECK_S`). The engine re-resolves
+        the root on every call to judge paths; the cache only picks which compiled policy
+        applies.
         """
         key = (raw_root, agent)
+        now = self._clock()
         cached = self._engines.get(key)
-        if cached is not None and cached[0] == _signature(
-            cached[1].policy.project_root, self._home.trust_path
-        ):
-            return cached[1]
+        if cached is not None:
+            if now < cached.recheck_at:
+                return cached.engine
+            root = cached.engine.policy.project_root
+            if cached.signature == _signature(root, self._home.trust_path):
+                cached.recheck_at = now + POLICY_RECHECK_S
+                return cached.engine
         root = self._resolver.resolve(raw_root, "/")
         signature = _signature(root, self._home.trust_path)
         spec = self._spec_for(root, agent)
@@ -267,7 +291,7 @@ class DecisionService:
                 "fix the pattern, glob or domain it names",
             ) from None
         engine = Engine(policy, self._resolver)
-        self._engines[key] = (signature, engine)
+        self._engines[key] = _CachedEngine(engine, signature, now + POLICY_RECHECK_S)
         return engine
 
     def _spec_for(self, root: str, agent: str | None) -> PolicySpec:

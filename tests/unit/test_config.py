@@ -14,7 +14,7 @@ from stockade.config.load import load_settings
 from stockade.decision import Verdict
 from stockade.errors import ConfigError
 from stockade.home import Home
-from stockade.service import DecisionService
+from stockade.service import POLICY_RECHECK_S, DecisionService
 
 
 @pytest.fixture
@@ -95,6 +95,23 @@ def test_trust_allows_loosening_until_the_file_changes(box: Sandbox) -> None:
     write_project_file(box, '[[rules]]\nverdict = "allow"\ncommand = "wget"\n')
     assert box.bash("curl https://example.com").rule_id == "config:invalid"
     assert TrustStore(box.home).revoke(box.project)
+
+
+def test_policy_files_are_looked_at_again_after_the_recheck_period(box: Sandbox) -> None:
+    """Within ``POLICY_RECHECK_S`` the policy already accepted applies (no ``stat`` per
+    call); after it an edit counts: a tightening one applies, a loosening one is refused."""
+    now = [0.0]
+    box._service = DecisionService.load(box.home, clock=lambda: now[0])
+    assert box.bash("git status").verdict is Verdict.ALLOW
+    write_project_file(box, '[[rules]]\nverdict = "deny"\ncommand = "git status"\n')
+    now[0] += POLICY_RECHECK_S * 0.9
+    assert box.bash("git status").verdict is Verdict.ALLOW
+    now[0] += POLICY_RECHECK_S * 0.2
+    assert box.bash("git status").verdict is Verdict.DENY
+    write_project_file(box, '[[rules]]\nverdict = "allow"\ncommand = "curl"\n')
+    assert box.bash("git status").verdict is Verdict.DENY  # the accepted policy, until...
+    now[0] += POLICY_RECHECK_S
+    assert box.bash("git status").rule_id == "config:invalid"
 
 
 def test_trust_store_is_private(box: Sandbox) -> None:

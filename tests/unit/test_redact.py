@@ -15,6 +15,7 @@ import pytest
 
 from stockade.redact import Redactor
 from stockade.redact.logs import RedactingFilter
+from stockade.redact.redactor import KEY_MEMO_SIZE
 
 MARKER = re.compile(r"\[REDACTED:([a-z_-]+):([0-9a-f]{8})\]")
 
@@ -241,6 +242,27 @@ def test_known_values_short_ones_and_replacement(vaulted: Redactor) -> None:
     replaced.set_known({"A": "alpha-value-1"})
     replaced.set_known({"B": "bravo-value-2"})
     assert replaced.redact_text("alpha-value-1 bravo-value-2").startswith("alpha-value-1 [RED")
+
+
+def test_remembered_keys_are_forgotten_with_the_known_values() -> None:
+    """Keys are redacted once and remembered; a value added later is still found in them,
+    and one removed no longer is."""
+    redactor = Redactor()
+    key = "cache-alpha-value-1"
+    assert redactor.redact({key: 1}) == {key: 1}
+    redactor.set_known({"A": "alpha-value-1"})
+    assert redactor.redact({key: 1}) == {f"cache-{marker('secret:A', 'alpha-value-1')}": 1}
+    redactor.set_known({})
+    assert redactor.redact({key: 1}) == {key: 1}
+
+
+def test_a_flood_of_distinct_keys_is_redacted_past_the_memo_bound() -> None:
+    redactor = Redactor()
+    redactor.set_known({"A": "alpha-value-1"})
+    keys = {f"k{i}": i for i in range(KEY_MEMO_SIZE + 10)}
+    assert redactor.redact(keys) == keys
+    late = {f"late-{i}-alpha-value-1": i for i in range(3)}
+    assert all("alpha-value-1" not in key for key in redactor.redact(late))
 
 
 def test_known_value_inside_a_pattern_keeps_its_name(vaulted: Redactor) -> None:

@@ -9,7 +9,8 @@ one fsync, not sixteen. A purge is queued like an append, so it falls between tw
 The writer owns the chain's tail (head, last timestamp, base seq) and nothing else: the
 store opens the file, checks its tail and hands over a :class:`Transaction` on the write
 connection. Timestamps never go backwards within a log (a clock step back reuses the
-last one): time order is seq order, so a time range is a seq range and a purge a prefix.
+last one; the events of one commit share one): time order is seq order, so a time range
+is a seq range and a purge a prefix.
 
 ``on_stored`` (the daemon's live event hub) is told of every event once its commit
 returned, on this thread and in seq order, before any appender is answered; it must be
@@ -235,13 +236,13 @@ class AuditWriter:
         rows: list[Row] = []
         done: list[tuple[Append, StoredEvent]] = []
         failed: list[tuple[Append, Exception]] = []
+        ts = max(format_ts(self._clock()), self._last_ts)
         for job in jobs:
             event = job.event
             seq = head.seq + 1
             try:
                 payload = self._redactor(event.payload) if self._redactor else event.payload
                 text = canonical_payload(payload)
-                ts = max(format_ts(self._clock()), self._last_ts)
                 digest = event_hash(
                     head.hash, seq, ts, event.kind, event.actor, event.session, text
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import re
 import time
@@ -18,11 +19,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -42,6 +43,7 @@ from stockade.daemon.problems import (
     log_unexpected,
     on_api_problem,
     on_http_exception,
+    on_internal_error,
 )
 from stockade.daemon.rotation import rotate_in_daemon
 from stockade.daemon.schemas import (
@@ -145,9 +147,13 @@ class Api:
         return JSONResponse(openapi_document())
 
     async def decide(self, request: Request) -> JSONResponse:
+        return JSONResponse(await self.decision(request))
+
+    async def decision(self, request: Request) -> dict[str, Any]:
+        """The answer of ``POST /decide`` (sent by :class:`FastDecide`)."""
         body = parse_body(DecideBody, await self._body(request))
         gone = None if body.hold_s is None else functools.partial(_client_gone, request)
-        return JSONResponse(await self.ctx.pipeline.decide(body, gone))
+        return await self.ctx.pipeline.decide(body, gone)
 
     async def tool_result(self, request: Request) -> JSONResponse:
         body = parse_body(ToolResultBody, await self._body(request))
@@ -379,27 +385,39 @@ def _unsupported(message: str) -> ApiProblem:
 
 
 class FastDecide:
-    """``POST /api/v1/decide`` straight to its handler, past Starlette's router and its two
+    """``POST /api/v1/decide`` straight to its handler, past Starlette's router and its
     exception middlewares: the one route every tool call takes.
 
     What those layers do for it is done here, in the same order: the version gate has
     already run (it wraps this class), an :class:`ApiProblem` becomes its answer, and
-    anything else escapes to :class:`CatchAll` (500, never a verdict).
+    anything else escapes to :class:`CatchAll` (500, never a verdict). The answer is
+    sent as two ASGI messages, without building a ``Response`` for it.
     """
 
-    def __init__(self, app: ASGIApp, decide: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(
+        self, app: ASGIApp, decision: Callable[[Request], Awaitable[dict[str, Any]]]
+    ) -> None:
         self.app = app
-        self.decide = decide
+        self.decision = decision
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == DECIDE_PATH and scope["method"] == "POST":
             try:
-                response = await self.decide(Request(scope, receive))
+                answer = await self.decision(Request(scope, receive))
             except ApiProblem as problem:
-                response = problem.response()
-            await response(scope, receive, send)
+                await problem.response()(scope, receive, send)
+                return
+            body = _COMPACT_JSON.encode(answer).encode()
+            headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _JSON)]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+# What Starlette's JSONResponse renders, with the encoder built once.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_JSON = b"application/json"
 
 
 class CatchAll:
@@ -427,7 +445,38 @@ class CatchAll:
                 await INTERNAL.response()(scope, receive, send)
 
 
-def create_app(ctx: DaemonContext, socket_only: Sequence[BaseRoute] | None = None) -> Starlette:
+class ApiApp(Starlette):
+    """The API's routes behind three outer layers: :class:`CatchAll`, the version gate,
+    :class:`FastDecide`.
+
+    They wrap Starlette's whole stack rather than sit inside it, so that ``POST /decide``
+    skips Starlette's ``ServerErrorMiddleware`` too (a layer and a ``send`` wrapper on
+    every decision). The other routes keep that middleware: an exception there is
+    answered with :data:`INTERNAL` by ``on_internal_error``, and its re-raise ends in
+    ``CatchAll``, which logs it.
+    """
+
+    def __init__(
+        self,
+        decision: Callable[[Request], Awaitable[dict[str, Any]]],
+        routes: Sequence[BaseRoute],
+    ) -> None:
+        super().__init__(
+            routes=routes,
+            exception_handlers={
+                ApiProblem: on_api_problem,
+                HTTPException: on_http_exception,
+                Exception: on_internal_error,
+            },
+        )
+        self.decision = decision
+
+    def build_middleware_stack(self) -> ASGIApp:
+        routes = super().build_middleware_stack()
+        return CatchAll(ApiVersionGate(FastDecide(routes, self.decision)))
+
+
+def create_app(ctx: DaemonContext, socket_only: Sequence[BaseRoute] | None = None) -> ApiApp:
     """The API. The Unix socket's app gets ``socket_only`` (gateway token rotation, the vault)
     and the identity's rotation: what changes keys is never served on TCP, whatever the token."""
     api = Api(ctx)
@@ -467,12 +516,4 @@ def create_app(ctx: DaemonContext, socket_only: Sequence[BaseRoute] | None = Non
         *caps_routes(ctx.pipeline.caps, api._body, resolver_of),
         *local,
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(CatchAll),
-            Middleware(ApiVersionGate),
-            Middleware(FastDecide, decide=api.decide),
-        ],
-        exception_handlers={ApiProblem: on_api_problem, HTTPException: on_http_exception},
-    )
+    return ApiApp(api.decision, routes)

@@ -97,3 +97,8 @@ INTERNAL = ApiProblem(
     "internal error in the daemon; nothing was allowed",
     "see the daemon's log; please report it",
 )
+
+
+async def on_internal_error(request: Request, exc: Exception) -> Response:
+    """Starlette's last-resort 500, in our shape (it re-raises; ``CatchAll`` logs)."""
+    return INTERNAL.response()

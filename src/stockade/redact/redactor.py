@@ -8,6 +8,10 @@ they cannot slow down the built-in scan.
 The audit writer thread and the event loop both redact, and the vault replaces the
 known values while they do: :meth:`Redactor.set_known` builds a new immutable matcher
 and swaps one reference, and each call reads that reference once.
+
+Every decision's audit payload repeats the same dozen keys, so a key's redacted form is
+remembered (up to :data:`KEY_MEMO_SIZE` keys) beside the known values it was made with,
+and forgotten with them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.redact.known import KnownValues
@@ -26,6 +31,16 @@ _SECRET_KEY = re.compile(rf"(?:^|_)(?:{'|'.join(KEY_WORDS)})(?:_|$)")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _KEY_SEPARATORS = re.compile(r"[-.\s]+")
 
+KEY_MEMO_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The known values and the keys already redacted against them (swapped as one)."""
+
+    values: KnownValues
+    keys: dict[str, str] = field(default_factory=dict)
+
 
 class Redactor:
     """Replaces secrets in text and in JSON-like values; ``extra_patterns`` are user regexes.
@@ -35,7 +50,7 @@ class Redactor:
     """
 
     def __init__(self, extra_patterns: Iterable[str] = ()) -> None:
-        self._known = KnownValues()
+        self._known = _Known(KnownValues())
         self._builtin = Scanner()
         extra = [("custom", checked(pattern)) for pattern in extra_patterns]
         self._extra = Scanner(extra) if extra else None
@@ -45,44 +60,58 @@ class Redactor:
 
         Values shorter than :data:`~stockade.redact.known.MIN_LENGTH` are not looked for.
         """
-        self._known = KnownValues(values)
+        self._known = _Known(KnownValues(values))
 
     @property
     def known_count(self) -> int:
         """How many distinct values are looked for."""
-        return len(self._known)
+        return len(self._known.values)
 
     def redact_text(self, text: str) -> str:
         """``text`` with every recognized secret replaced by its marker."""
-        text = self._builtin.sub(self._known.sub(text))
-        return self._extra.sub(text) if self._extra is not None else text
+        return self._scan(self._known.values, text)
 
     def redact(self, value: Any) -> Any:
         """A copy of ``value`` with secrets in strings and under secret-looking keys replaced."""
+        return self._redact(self._known, value)
+
+    def _scan(self, known: KnownValues, text: str) -> str:
+        text = self._builtin.sub(known.sub(text))
+        return self._extra.sub(text) if self._extra is not None else text
+
+    def _redact(self, known: _Known, value: Any) -> Any:
         if isinstance(value, str):
-            return self.redact_text(value)
-        if isinstance(value, Mapping):
+            return self._scan(known.values, value)
+        if isinstance(value, dict | Mapping):
             out: dict[Any, Any] = {}
             for key, item in value.items():
                 if isinstance(key, str):
                     word = _secret_key_word(key)
+                    key = self._key(known, key)
                     if word is not None and _has_content(item):
-                        out[self.redact_text(key)] = self._keyed(word, item)
+                        out[key] = self._keyed(known.values, word, item)
                         continue
-                    key = self.redact_text(key)
-                out[key] = self.redact(item)
+                out[key] = self._redact(known, item)
             return out
         if isinstance(value, list | tuple):
-            return [self.redact(item) for item in value]
+            return [self._redact(known, item) for item in value]
         return value
 
-    def _keyed(self, word: str, item: Any) -> str:
+    def _key(self, known: _Known, key: str) -> str:
+        redacted = known.keys.get(key)
+        if redacted is None:
+            redacted = self._scan(known.values, key)
+            if len(known.keys) < KEY_MEMO_SIZE:
+                known.keys[key] = redacted
+        return redacted
+
+    def _keyed(self, known: KnownValues, word: str, item: Any) -> str:
         """A value under a secret key, whatever it holds: one marker (or the markers
         it already is, or those of the known values it holds)."""
         text = item if isinstance(item, str) else repr(item)
         if _only_markers(text):
             return text
-        scanned = self.redact_text(text)
+        scanned = self._scan(known, text)
         return scanned if _only_markers(scanned) else marker(word, text)
 
 
