@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import sys
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
@@ -105,7 +106,7 @@ def rm(
     cli = state(ctx)
     body = {"confirm": True}
     try:
-        path = f"/secrets/{name}/remove"
+        path = f"/secrets/{quote(name, safe='')}/remove"
         answer = cli.client(timeout=30.0).request("POST", path, body, headers=FROM_CLI)
     except DaemonUnavailable:
         answer = offline.remove(cli.home, name, by="cli")
