@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,46 @@ def test_concurrent_appenders_get_a_contiguous_verified_chain(
     audit.close()
     report = verify_database(path)
     assert (report.ok, report.checked) == (True, 3200)
+
+
+def test_one_commit_of_more_rows_than_one_insert_statement_takes(
+    store: SqliteAuditStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer inserts at most 64 rows per statement: a held writer's backlog of 300
+    becomes one commit of several statements, stored whole and in order."""
+    real = store._transaction
+    entered, held, sizes = threading.Event(), threading.Event(), []
+
+    def counting(work: Any) -> Any:
+        entered.set()
+        held.wait(10)
+
+        def counted(conn: sqlite3.Connection) -> Any:
+            before = conn.total_changes
+            result = work(conn)
+            sizes.append(conn.total_changes - before)
+            return result
+
+        return real(counted)
+
+    monkeypatch.setattr(store, "_transaction", counting)
+    blocker = threading.Thread(target=store.append_blocking, args=(event(-1),))
+    blocker.start()
+    assert entered.wait(10)
+
+    async def burst() -> list[StoredEvent]:
+        appends = [asyncio.ensure_future(store.append(event(i))) for i in range(300)]
+        await asyncio.sleep(0.2)  # every append queued behind the held commit
+        held.set()
+        return list(await asyncio.gather(*appends))
+
+    stored = asyncio.run(burst())
+    blocker.join()
+    assert max(sizes) >= 200  # the backlog went in as one commit
+    assert [s.seq for s in stored] == list(range(2, 302))
+    assert all(one == store.get(one.seq) for one in stored)
+    assert [one.payload for one in stored] == [{"i": i} for i in range(300)]
+    assert verify_database(tmp_path / "audit.db").ok
 
 
 @pytest.mark.parametrize("umask", [0o000, 0o277])

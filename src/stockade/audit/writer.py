@@ -49,7 +49,12 @@ from stockade.audit.events import (
 
 logger = logging.getLogger(__name__)
 
-_INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_ROWS_PER_INSERT = 64  # 512 bound parameters: far below SQLite's limit
+# Placeholders only (every value is bound): the statement for 1, 2, ... 64 rows.
+_INSERTS = [
+    "INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * count)  # noqa: S608
+    for count in range(_ROWS_PER_INSERT + 1)
+]
 
 T = TypeVar("T")
 Row = tuple[int, str, str, str, str | None, str, str, str]
@@ -267,7 +272,7 @@ class AuditWriter:
         outcomes: list[tuple[Append, StoredEvent | Exception]] = list(chained.failed)
         try:
             if chained.rows:
-                self._transaction(lambda conn: conn.executemany(_INSERT, chained.rows))
+                self._transaction(lambda conn: _insert(conn, chained.rows))
         except Exception as exc:
             self._last_ts = last_ts
             outcomes += [(job, exc) for job, _ in chained.done]
@@ -295,7 +300,7 @@ class AuditWriter:
             chained = self._chain([Append(record, Future())], self._head)
             for _, exc in chained.failed:
                 raise exc
-            conn.executemany(_INSERT, chained.rows)
+            _insert(conn, chained.rows)
             return PurgeResult(purged, self._base_seq), chained
 
         try:
@@ -317,6 +322,15 @@ class AuditWriter:
             self._on_stored(stored)
         except Exception as exc:  # the events are durable; only the live feed misses them
             logger.error("notifying the live event feed failed: %s", type(exc).__name__)
+
+
+def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Up to ``_ROWS_PER_INSERT`` rows per statement, not one ``executemany`` step per row:
+    the sqlite3 module lets the GIL go around every step, and under load each time it takes
+    it back it waits for the event loop (+7 and +13 % durable decisions/s in two A/B runs)."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        conn.execute(_INSERTS[len(chunk)], [value for row in chunk for value in row])
 
 
 def _set_meta(conn: sqlite3.Connection, **values: str) -> None:
