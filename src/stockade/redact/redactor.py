@@ -82,7 +82,7 @@ class Redactor:
     def _redact(self, known: _Known, value: Any) -> Any:
         if isinstance(value, str):
             return self._scan(known.values, value)
-        if isinstance(value, dict | Mapping):
+        if isinstance(value, dict | Mapping):  # dict first: most values skip the ABC check
             out: dict[Any, Any] = {}
             for key, item in value.items():
                 if isinstance(key, str):
@@ -105,13 +105,13 @@ class Redactor:
                 known.keys[key] = redacted
         return redacted
 
-    def _keyed(self, known: KnownValues, word: str, item: Any) -> str:
+    def _keyed(self, values: KnownValues, word: str, item: Any) -> str:
         """A value under a secret key, whatever it holds: one marker (or the markers
         it already is, or those of the known values it holds)."""
         text = item if isinstance(item, str) else repr(item)
         if _only_markers(text):
             return text
-        scanned = self._scan(known, text)
+        scanned = self._scan(values, text)
         return scanned if _only_markers(scanned) else marker(word, text)
 
 
