@@ -153,7 +153,9 @@ def test_rotation_ends_the_old_token_and_every_ui_session(spawn_daemon: Spawn) -
     _assert_token_nowhere(gw.process, new_token)
 
 
-def test_lockout_refuses_even_the_right_token(spawn_daemon: Spawn) -> None:
+def test_lockout_refuses_failures_but_never_the_right_token(spawn_daemon: Spawn) -> None:
+    """On loopback every local process shares one address: a lockout that refused the
+    token too would let any of them keep the user out of the gateway."""
     lockout_s = 3
     settings = {"max_failures": 3, "failure_window_s": 60, "lockout_s": lockout_s}
     gw = start_gateway(spawn_daemon(start=False), settings)
@@ -169,11 +171,22 @@ def test_lockout_refuses_even_the_right_token(spawn_daemon: Spawn) -> None:
     ]
     assert statuses == [401, 401, 429]
     fresh = {"X-Forwarded-For": "192.0.2.77", "X-Real-IP": "192.0.2.77"}
-    locked = gw.request("GET", "/api/v1/health", token=gw.token, headers=fresh)
+    locked = gw.request("GET", "/api/v1/health", token="guess-3", headers=fresh)
     assert (locked.status, locked.code) == (429, "locked_out")
     assert 1 <= int(locked.headers["retry-after"]) <= lockout_s
-    assert gw.request("POST", "/ui/login", body={"token": gw.token}).status == 429
-    assert gw.request("GET", "/api/v1/health", token="guess-4").status == 429
+    assert gw.request("POST", "/ui/login", body={"token": "guess-4"}).status == 429
+    assert (
+        gw.request("GET", "/api/v1/health", headers={"Cookie": "stockade_session=x"}).status == 429
+    )
+    # The holder of the token is not locked out with the guesser: bearer, login, cookie.
+    assert gw.request("GET", "/api/v1/health", token=gw.token, headers=fresh).status == 200
+    login = gw.request("POST", "/ui/login", body={"token": gw.token})
+    assert login.status == 204
+    session = {"Cookie": login.headers["set-cookie"].split(";")[0]}
+    assert gw.request("GET", "/ui/session", headers=session).status == 200
+    assert gw.request("GET", "/", headers=session).status == 200  # the UI's files
+    # ... and those successes did not lift the lockout.
+    assert gw.request("GET", "/api/v1/health", token="guess-5").status == 429
 
     failed = gw.audit("auth.failed")  # refusals while locked out are not attempts
     assert [(e["payload"]["client"], e["payload"]["forwarded"]) for e in failed] == [
@@ -184,10 +197,11 @@ def test_lockout_refuses_even_the_right_token(spawn_daemon: Spawn) -> None:
     assert lockout["payload"]["max_failures"] == 3
 
     deadline = time.monotonic() + lockout_s + 5
-    while gw.request("GET", "/api/v1/health", token=gw.token).status == 429:
+    while (probe := gw.request("GET", "/api/v1/health", token="guess-6")).status == 429:
         assert time.monotonic() < deadline, "the lockout did not end"
         time.sleep(0.2)
-    assert gw.request("GET", "/api/v1/health", token=gw.token).status == 200
+    assert probe.status == 401  # counted and audited again once the lockout is over
+    assert len(gw.audit("auth.failed")) == 4
     _assert_token_nowhere(gw.process, gw.token)
 
 

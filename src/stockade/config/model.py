@@ -246,7 +246,10 @@ class GatewaySettings(_Strict):
         60.0, ge=1, le=86400, description="The window in which max_failures are counted."
     )
     lockout_s: float = Field(
-        300.0, ge=1, le=86400, description="How long a locked-out address is refused (429)."
+        300.0,
+        ge=1,
+        le=86400,
+        description="How long a locked-out address's failed authentications get 429 (uncounted).",
     )
     read_timeout_s: float = Field(
         10.0,

@@ -6,7 +6,9 @@ state: a rotation ends every session at once, and a failed login counts toward t
 same lockout as a wrong bearer token. Failures are audited as ``auth.failed`` (the
 client address, method, path and why; never what was presented) and the start of a
 lockout once as ``auth.locked_out``; the audit append is durable before the answer
-goes out, and the lockout bounds how many a client can cause.
+goes out, and the lockout bounds how many a client can cause: while an address is
+locked out its failures are answered 429 and neither counted nor audited. The right
+token or a live session still passes (see :mod:`.lockout`).
 """
 
 from __future__ import annotations
@@ -78,14 +80,16 @@ class Authenticator:
             return Credential("cookie", "unknown or expired session")
         return Credential("cookie")
 
-    def locked_out(self, client: ClientAddress) -> JSONResponse | None:
-        retry_after = self.lockout.retry_after(client.host)
-        return None if retry_after is None else self._locked_out_response(retry_after)
-
     async def refuse(
         self, client: ClientAddress, method: str, path: str, reason: str
     ) -> JSONResponse:
-        """Count and audit a failed authentication; the 401 (or 429 when it locks out)."""
+        """Count and audit a failed authentication; the 401 (or 429 when it locks out).
+
+        From an address already locked out: the 429 alone, uncounted and unaudited.
+        """
+        retry_after = self.lockout.retry_after(client.host)
+        if retry_after is not None:
+            return self._locked_out_response(retry_after)
         started = self.lockout.fail(client.host)
         payload = {
             "client": client.host,

@@ -6,14 +6,16 @@ never touch the token or the audit log:
 1. ``Host`` must be one of the gateway's names (421 ``bad_host``; 400 when absent or
    repeated) — DNS rebinding.
 2. ``Origin``, when sent, must be one of its origins (403 ``bad_origin``) — CSRF.
-3. A locked-out client address is refused (429 ``locked_out``), whatever it presents.
-4. Public requests pass: the UI's static files (GET/HEAD outside ``/api/`` and
+3. Public requests pass: the UI's static files (GET/HEAD outside ``/api/`` and
    ``/ui/``) and ``/ui/login`` (which checks the token itself).
-5. Everything else needs the bearer token or a live UI session cookie (401
-   ``unauthorized``, audited, counted toward the lockout); a request presenting no
+4. Everything else needs the bearer token or a live UI session cookie (401
+   ``unauthorized``, audited, counted toward the lockout; 429 ``locked_out``, neither
+   audited nor counted, from an address already locked out); a request presenting no
    credential at all to ``GET /ui/session`` — the UI asking whether it is logged in —
-   is answered 401 without being counted.
-6. A cookie-authenticated unsafe method (POST, PUT, PATCH, DELETE) must carry an
+   is answered 401 without being counted. The right credentials pass even from a
+   locked-out address: on loopback every local process shares that address, and a
+   lockout that refused the token too would let any of them lock the user out.
+5. A cookie-authenticated unsafe method (POST, PUT, PATCH, DELETE) must carry an
    ``Origin`` (403 ``bad_origin``): a browser sends the cookie on cross-site form
    posts too, and only ``Origin`` tells them apart. A bearer request needs none: a
    browser never adds that header on its own.
@@ -95,9 +97,6 @@ class Guard:
             )
         client = self.proxies.client_of(scope)
         scope.setdefault("state", {})["client"] = client
-        locked = self.auth.locked_out(client)
-        if locked is not None:
-            return locked
         method, path = scope["method"], scope["path"]
         if _public(method, path):
             return None

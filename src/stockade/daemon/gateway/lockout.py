@@ -4,9 +4,11 @@ The token is 256 random bits, so guessing is hopeless anyway; the lockout exists
 bound what a hostile client can make the daemon do per failure (an audited, fsynced
 ``auth.failed`` event) and to make an attack loud. Failures are counted per client
 address in a sliding window; ``max_failures`` of them lock the address for
-``lockout_s``, during which even the right token is refused. On loopback every local
-process shares one address, so a local attacker can lock the user out of the gateway
-for a while (never out of the Unix socket); that is the price of counting at all.
+``lockout_s``, during which its failures are refused without being counted or audited
+again. The right token (or a live session) is not refused: on loopback every local
+process shares one address, so a lockout that refused it too would let any local
+process lock the user out of the gateway. Guessing stays hopeless without a lockout's
+help, and a success does not lift the lockout, so the attacker stays locked out.
 Memory is bounded: at most ``max_clients`` addresses are tracked, the stalest dropped.
 """
 
