@@ -237,8 +237,9 @@ def _forget_refusals(ui: UiPage, status: int, path: re.Pattern[str]) -> None:
 def test_always_takes_a_scope_from_the_ui_and_rules_are_revoked_there(
     ui: UiPage, gateway: Gateway, tmp_path: Path
 ) -> None:
-    """ "Always" shows the exact rule, takes a widened prefix (a non-covering one is refused
-    and the call stays pending), and the Rules view revokes what it learned."""
+    """ "Always" shows the daemon's own preview of the rule and asks again as the scope is
+    widened, takes a widened prefix (a non-covering one is refused and the call stays
+    pending), and the Rules view revokes what it learned."""
     daemon, page = gateway.daemon, ui.page
     wide = "curl -s -o fetched.txt http://127.0.0.1:9/one"
     held = HeldCall(daemon, "s-scope", wide, str(tmp_path))
@@ -247,14 +248,24 @@ def test_always_takes_a_scope_from_the_ui_and_rules_are_revoked_there(
     page.keyboard.press("Shift+A")
     form, prefix = page.locator("#scope-form"), page.locator("#scope-command")
     prefix.wait_for()
-    assert wide in form.locator("code").all_inner_texts(), form.inner_text()  # the exact default
+    rules = page.locator("#scope-preview li.preview-rule")
+    rules.first.wait_for()  # the daemon's preview, asked when the form opened
+    [exact_rule] = rules.all_inner_texts()
+    # The whole line exactly, and the file it writes, which a look at the line can miss.
+    assert exact_rule == f"exactly the command {wide}, the path {tmp_path}/fetched.txt", exact_rule
     assert prefix.input_value() == wide
     assert page.evaluate("document.activeElement.id") == "scope-command"
     page.keyboard.press("a")  # typed into the field, not an answer
     page.keyboard.press("Escape")
     form.wait_for(state="detached")
     page.keyboard.press("Shift+A")
+    prefix.fill("wget")  # the preview is asked again: no rule fits
+    page.locator("#scope-preview", has_text="No rule fits").wait_for()
+    assert "does not cover" in page.locator("#scope-preview").inner_text()
+    prefix.fill("curl -s")
+    page.locator("#scope-preview", has_text="commands starting with curl -s").wait_for()
     prefix.fill("wget")
+    page.locator("#scope-preview", has_text="No rule fits").wait_for()
     page.keyboard.press("Enter")
     refusal = page.locator("#scope-error")
     page.wait_for_function("() => document.getElementById('scope-error')?.textContent !== ''")
@@ -368,6 +379,9 @@ def test_every_view_fits_a_phone_screen(gateway: Gateway, open_ui: OpenUi, tmp_p
     ui.open_view("approvals")
     ui.page.locator("#approval-detail").get_by_role("button", name="Always").click()
     ui.page.locator("#scope-command").wait_for()
+    # Two paths (the credential and the copy) have no one narrow rule: the preview says so.
+    ui.page.locator("#scope-preview", has_text="touches several paths").wait_for()
+    _forget_refusals(ui, 422, re.compile(r"/api/v1/approvals/[^/]+/always/preview"))
     assert not ui.has_horizontal_scroll(), "the always scope step scrolls sideways at 375 px"
     ui.page.get_by_role("button", name="Cancel").click()
     ui.page.locator("#scope-form").wait_for(state="detached")

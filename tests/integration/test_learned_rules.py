@@ -149,6 +149,77 @@ def test_always_learns_a_narrow_rule_that_can_be_listed_and_revoked(
         assert logged["payload"]["rule"]["id"] == rule_id and logged["actor"] == "cli"
 
 
+def test_always_preview_is_the_rule_it_records_and_records_nothing(
+    daemon_process: DaemonProcess, home: Home, pool: ThreadPoolExecutor
+) -> None:
+    """What the UI and `approvals approve --always --dry-run` show is the daemon's own
+    rule for the call, not a guess made beside it: the same rules an "always" then records."""
+    compound = {
+        "tool_name": "Bash",
+        "tool_input": {"command": f"git status && {COMMAND} > data.json"},
+    }
+    with daemon_process.client() as daemon:
+        answer = _hold(pool, daemon_process, "s-preview", compound)
+        pending = wait_pending(daemon, "s-preview")
+        preview_path = f"/approvals/{pending['id']}/always/preview"
+        deadline = time.monotonic() + 5
+        while not events_of(daemon, "s-preview", "permission.request"):  # held, then audited
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        head = daemon.request("GET", "/audit/head")
+
+        exact = daemon.request("POST", preview_path, {})
+        assert exact["approval_id"] == pending["id"]
+        assert (exact["tool_name"], exact["project_root"]) == ("Bash", "/tmp/project")
+        assert len(exact["rules"]) >= 2, exact  # each command of the line is its own rule
+        assert {rule.get("command") for rule in exact["rules"]} >= {"git status", COMMAND}
+        assert {rule.get("path") for rule in exact["rules"]} >= {"/tmp/project/data.json"}, exact
+        scoped = daemon.request("POST", preview_path, {"scope": {"path": "/tmp/project/*.json"}})
+        assert {rule.get("path") for rule in scoped["rules"]} >= {"/tmp/project/*.json"}, scoped
+        # A prefix must cover every command of the line, which a look at the line can miss.
+        with pytest.raises(ApiError) as wide:
+            daemon.request("POST", preview_path, {"scope": {"command": "curl -s"}})
+        assert (wide.value.status, wide.value.code) == (422, "no_narrow_rule")
+        assert "does not cover" in wide.value.message
+        with pytest.raises(ApiError) as unknown:
+            daemon.request("POST", "/approvals/00000000/always/preview", {})
+        assert unknown.value.status == 404
+        with pytest.raises(ApiError) as extra:
+            daemon.request("POST", preview_path, {"note": "previews take no note"})
+        assert extra.value.status == 422
+
+        dry = cli(home, "approvals", "approve", pending["id"], "--always", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert "allow command git status (exactly)" in dry.stdout
+        assert "nothing recorded" in dry.stderr
+        always = ("approvals", "approve", pending["id"], "--always")
+        dry_json = cli(home, *always, "--dry-run", "--path", "/tmp/project/*.json", "--json")
+        assert all("always allowed by api" in rule["reason"] for rule in scoped["rules"])
+        by_cli = [
+            rule | {"reason": rule["reason"].replace("by api", "by cli")}
+            for rule in scoped["rules"]
+        ]
+        assert json.loads(dry_json.stdout)["rules"] == by_cli  # the reason names the resolver
+        misused = cli(home, "approvals", "approve", pending["id"], "--dry-run")
+        assert misused.returncode != 0 and "go with --always" in misused.stderr
+
+        # Nothing was recorded or answered by any of that.
+        assert daemon.request("GET", "/audit/head") == head
+        assert daemon.request("GET", "/rules") == {"rules": []}
+        assert daemon.request("GET", f"/approvals/{pending['id']}")["status"] == "pending"
+
+        # The answer records exactly what was previewed (by the same resolver).
+        daemon.request(
+            "POST", f"/approvals/{pending['id']}/always", {"scope": {"path": "/tmp/project/*.json"}}
+        )
+        assert answer.result(5)["verdict"] == "allow"
+        [learned] = daemon.request("GET", "/rules")["rules"]
+        assert learned["rules"] == scoped["rules"]
+        with pytest.raises(ApiError) as answered:
+            daemon.request("POST", preview_path, {})
+        assert (answered.value.status, answered.value.code) == (409, "not_pending")
+
+
 def test_always_never_learns_a_secret(
     daemon_process: DaemonProcess, home: Home, pool: ThreadPoolExecutor
 ) -> None:

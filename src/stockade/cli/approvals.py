@@ -118,17 +118,28 @@ def approve(
     domain: Annotated[
         str | None, typer.Option("--domain", help="With --always: the domain to allow.")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="With --always: show the rules it would record; answer nothing.",
+        ),
+    ] = False,
     json_out: output.JsonFlag = False,
 ) -> None:
     """Let the held call run (once, or with --always from now on)."""
     scope = {k: v for k, v in (("command", prefix), ("path", path), ("domain", domain)) if v}
-    if scope and not always:
-        raise typer.BadParameter("--prefix, --path and --domain go with --always")
+    if (scope or dry_run) and not always:
+        raise typer.BadParameter("--prefix, --path, --domain and --dry-run go with --always")
     body: dict[str, Any] = {} if note is None else {"note": note}
     if scope:
         body["scope"] = scope
+    client = state(ctx).client()
+    if dry_run:
+        _preview(client, approval_id, {"scope": scope} if scope else {}, json_out)
+        return
     verb = "always" if always else "approve"
-    _resolve(state(ctx).client(), approval_id, verb, body, json_out)
+    _resolve(client, approval_id, verb, body, json_out)
 
 
 @app.command()
@@ -239,6 +250,21 @@ def _resolve(
     typer.echo(f"{done} {approval['id']}: {approval['tool_name']} {summary(approval['input'])}")
     if approval.get("learned_rule"):
         typer.echo(f"learned rule {approval['learned_rule']} (see `stockade rules list`)")
+
+
+def _preview(client: Client, approval_id: str, body: dict[str, Any], json_out: bool) -> None:
+    """The daemon's own account of the rules an "always" would record (it records none)."""
+    from stockade.cli.rules import condition
+
+    path = f"{_path(approval_id)}/always/preview"
+    preview = client.request("POST", path, body, headers=FROM_CLI)
+    if json_out:
+        output.emit_json(preview)
+        return
+    typer.echo(f"--always would record, for {preview['tool_name']} in {preview['project_root']}:")
+    for rule in preview["rules"]:
+        typer.echo(f"  allow {condition(rule)}")
+    output.note(f"dry run: nothing recorded; approval {preview['approval_id']} is still waiting")
 
 
 def _path(approval_id: str) -> str:

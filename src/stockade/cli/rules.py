@@ -62,7 +62,7 @@ def _table(learned: list[dict[str, Any]]) -> None:
     for column in ("project", "tool", "allows", "by", "created"):
         table.add_column(column, overflow="fold")
     for entry in learned:
-        allows = "; ".join(_condition(rule) for rule in entry["rules"])
+        allows = "; ".join(condition(rule) for rule in entry["rules"])
         cells = [
             entry["id"],
             entry["project_root"],
@@ -75,8 +75,11 @@ def _table(learned: list[dict[str, Any]]) -> None:
     output.stdout().print(table)
 
 
-def _condition(rule: dict[str, Any]) -> str:
+def condition(rule: dict[str, Any]) -> str:
+    """What one learned rule allows, in a few words (an exact command says so)."""
     parts = [f"{key} {rule[key]}" for key in ("command", "path", "domain") if rule.get(key)]
+    if rule.get("exact_command"):
+        parts[0] += " (exactly)"
     return ", ".join(parts) or "any input"
 
 

@@ -52,6 +52,7 @@ from stockade.daemon.schemas import (
     DecideBody,
     EmptyBody,
     EventsQuery,
+    PreviewBody,
     PromptBody,
     PurgeBody,
     ResolveBody,
@@ -180,6 +181,13 @@ class Api:
 
     async def always(self, request: Request) -> JSONResponse:
         return await self._resolve(request, Resolution.ALWAYS)
+
+    async def preview_always(self, request: Request) -> JSONResponse:
+        body = parse_body(PreviewBody, await self._body(request), empty_ok=True)
+        scope = None if body.scope is None else body.scope.to_scope()
+        approval_id: str = request.path_params["approval_id"]
+        preview = self.ctx.pipeline.preview_rule(approval_id, resolver_of(request), scope)
+        return JSONResponse(preview)
 
     async def _resolve(self, request: Request, resolution: Resolution) -> JSONResponse:
         body = parse_body(ResolveBody, await self._body(request), empty_ok=True)
@@ -501,6 +509,11 @@ def create_app(ctx: DaemonContext, socket_only: Sequence[BaseRoute] | None = Non
         Route(f"{v1}/approvals/{{approval_id}}/approve", api.approve, methods=["POST"]),
         Route(f"{v1}/approvals/{{approval_id}}/deny", api.deny, methods=["POST"]),
         Route(f"{v1}/approvals/{{approval_id}}/always", api.always, methods=["POST"]),
+        Route(
+            f"{v1}/approvals/{{approval_id}}/always/preview",
+            api.preview_always,
+            methods=["POST"],
+        ),
         Route(f"{v1}/rules", api.rules, methods=["GET"]),
         Route(f"{v1}/rules/{{rule_id}}/revoke", api.revoke_rule, methods=["POST"]),
         Route(f"{v1}/prompts/screen", api.screen_prompt, methods=["POST"]),

@@ -36,6 +36,7 @@ from stockade.daemon.schemas import (
     EmptyBody,
     EventsQuery,
     GrantBody,
+    PreviewBody,
     PromptBody,
     PurgeBody,
     ResolveBody,
@@ -161,6 +162,15 @@ ANSWERS: dict[str, Schema] = {
             "created_at": TIME,
         },
         {"approval_id": STRING, "note": STRING},
+    ),
+    "RulePreview": _object(
+        {
+            "approval_id": HEX,
+            "project_root": STRING,
+            "harness": STRING,
+            "tool_name": STRING,
+            "rules": {"type": "array", "items": ANY_OBJECT, "minItems": 1},
+        }
     ),
     "Rules": _object({"rules": _array_of("LearnedRule")}),
     "Revoked": _object({"revoked": _ref("LearnedRule"), "event_seq": SEQ}),
@@ -341,6 +351,14 @@ OPERATIONS: tuple[Operation, ...] = (
         body=ResolveBody,
         errors=(409,),
     ),
+    Operation(
+        "POST",
+        "/approvals/{approval_id}/always/preview",
+        "The rules an always answer would record (records nothing)",
+        "RulePreview",
+        body=PreviewBody,
+        errors=(409,),
+    ),
     Operation("GET", "/rules", "Rules learned from always answers", "Rules"),
     Operation(
         "POST", "/rules/{rule_id}/revoke", "Revoke a learned rule", "Revoked", body=EmptyBody
@@ -474,6 +492,7 @@ EXAMPLES: dict[type[BaseModel], Schema] = {
     SessionBody: {"harness": "codex", "session_id": "s-1", "event": "start", "cwd": "/home/me"},
     PromptBody: {"harness": "gemini", "session_id": "s-2", "prompt": "Fix the tests", "cwd": "/"},
     ResolveBody: {"note": "fine this once"},
+    PreviewBody: {"scope": {"command": "curl -s"}},
     EmptyBody: {},
     PurgeBody: {"before": "2025-01-01T00:00:00Z", "confirm": True},
     ConfirmBody: {"confirm": True},

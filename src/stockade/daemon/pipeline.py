@@ -252,6 +252,19 @@ class Pipeline:
             self.approvals.settle(approval, recorded=recorded)
         return approval.to_json()
 
+    def preview_rule(self, approval_id: str, by: str, scope: Scope | None) -> dict[str, Any]:
+        """The rules an "always" answer by ``by`` with ``scope`` would record, recording
+        nothing: what a person is shown before choosing (404, 409, 422 as :meth:`resolve`)."""
+        approval = self.approvals.require_pending(approval_id)
+        learned = self._learn(approval, by, None, scope)
+        return {
+            "approval_id": approval.id,
+            "project_root": learned.project_root,
+            "harness": learned.harness,
+            "tool_name": learned.tool_name,
+            "rules": learned.to_json()["rules"],
+        }
+
     def _learn(
         self, approval: Approval, by: str, note: str | None, scope: Scope | None
     ) -> LearnedRule:

@@ -178,6 +178,12 @@ class ResolveBody(_Body):
     scope: ScopeBody | None = None
 
 
+class PreviewBody(_Body):
+    """``POST /approvals/{id}/always/preview``: the scope an ``always`` answer would send."""
+
+    scope: ScopeBody | None = None
+
+
 class PromptBody(_Body):
     """``POST /prompts/screen``: a submitted prompt, screened and never stored."""
 

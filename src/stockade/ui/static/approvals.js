@@ -2,11 +2,11 @@
 // with approve / deny / always (buttons or j/k/a/d/A). It reloads the list whenever a
 // permission event arrives, so a held call appears the moment it is held.
 //
-// "Always" records a rule, so it takes a second step: the scope form shows what the rule
-// allows by default (this exact command, path or host) and lets the person widen it to a
-// covering command prefix, path glob or domain before it is sent (Enter sends, Esc
-// cancels). The daemon checks the scope; when it refuses (422 `no_narrow_rule`) the
-// message stays in the form and the call stays pending.
+// "Always" records a rule, so it takes a second step: the scope form shows the rules the
+// daemon would record (its own preview, asked again as the person widens the command
+// prefix, path glob or domain; never a guess made here) before anything is sent (Enter
+// sends, Esc cancels). The daemon checks the scope; when it refuses (422
+// `no_narrow_rule`) the message stays in the form and the call stays pending.
 
 import { ApiError, get, post } from "./api.js";
 import { badge, byId, el, facts, fill, pretty, remaining, summarize, timeNode, toast } from "./dom.js";
@@ -26,6 +26,10 @@ let again = false;
 let loadedOnce = false; // no announcement for what is already pending when the page opens
 let scoping = null; // the id of the approval whose "always" scope form is open
 let scopeError = ""; // the daemon's last refusal of that scope, shown in the form
+let preview = null; // the daemon's preview for the open form: { id, key, rules } or { id, key, error }
+let previewAsked = 0; // the latest preview question; older answers are dropped
+let previewTimer = null;
+const PREVIEW_DELAY_MS = 250; // after the last keystroke in a scope field
 
 /** Reload the pending approvals; calls made while one load runs are folded into one more. */
 export async function refresh() {
@@ -184,22 +188,21 @@ function describe(approval) {
 }
 
 /**
- * What an "always" rule holds by default, read from the call's input: each fact the
- * person may widen, with its exact value. The daemon learns the rule from the call
- * itself (each command of a compound line, every host and path it touches); this is what
- * the person sees and starts from.
+ * The facts of the call the person may widen, each with its exact value as the field's
+ * starting text. Only the fields: the rules themselves (one per command of a compound
+ * line, with every host and path it touches) are the daemon's preview.
  */
 function scopeFields(input) {
   const fields = [];
   const value = (key) => (input && typeof input[key] === "string" && input[key] ? input[key] : null);
   const command = value("command");
   if (command) {
-    fields.push({ name: "command", exact: "this exact command", label: "Widen to a command prefix", value: command });
+    fields.push({ name: "command", label: "Widen to a command prefix", value: command });
   }
   const path = ["file_path", "notebook_path", "path"].map(value).find((found) => found && found.startsWith("/"));
-  if (path) fields.push({ name: "path", exact: "this exact path", label: "Widen to a path glob", value: path });
+  if (path) fields.push({ name: "path", label: "Widen to a path glob", value: path });
   const host = hostOf(value("url"));
-  if (host) fields.push({ name: "domain", exact: "this exact host", label: "Widen to a domain", value: host });
+  if (host) fields.push({ name: "domain", label: "Widen to a domain", value: host });
   return fields;
 }
 
@@ -214,9 +217,6 @@ function hostOf(url) {
 
 function scopeForm(approval) {
   const fields = scopeFields(approval.input);
-  const defaults = fields.length
-    ? el("ul", {}, ...fields.map((field) => el("li", {}, `${field.exact}: `, el("code", { class: "wrap", text: field.value }))))
-    : el("p", { text: "calls like this one (the daemon reads no command, path or host from it)" });
   return el(
     "form",
     {
@@ -233,18 +233,19 @@ function scopeForm(approval) {
             cancelScope();
           }
         },
+        input: () => askPreview(PREVIEW_DELAY_MS),
       },
     },
     el("h3", { attrs: { id: "scope-title" }, text: "Always allow" }),
     el(
       "p",
       {},
-      `By default the rule allows ${approval.tool_name}`,
+      `The daemon will record, for ${approval.tool_name}`,
       approval.project_root ? ` in ${approval.project_root}` : "",
-      " only for:",
+      ":",
     ),
-    defaults,
-    el("p", { class: "muted small", text: "Any host or path the call touches is kept exactly too, unless widened below." }),
+    el("div", { attrs: { id: "scope-preview", "aria-live": "polite" } }, ...previewNodes()),
+    el("p", { class: "muted small", text: "Each rule allows only what it names; widen it below." }),
     ...fields.map((field) =>
       el(
         "div",
@@ -265,6 +266,56 @@ function scopeForm(approval) {
   );
 }
 
+/** The open form's preview: the rules, the daemon's refusal, or that it is being asked. */
+function previewNodes() {
+  if (!preview || preview.id !== scoping) return [el("p", { class: "muted", text: "Asking the daemon…" })];
+  if (preview.error) return [el("p", { class: "error", text: `No rule fits: ${preview.error}` })];
+  return [el("ul", {}, ...preview.rules.map((rule) => el("li", { class: "preview-rule" }, ...ruleWords(rule))))];
+}
+
+/** One rule in words, its values as code: "the command <code>git status</code>, path <code>…</code>". */
+function ruleWords(rule) {
+  const parts = [];
+  const said = [
+    ["command", rule.exact_command ? "exactly the command" : "commands starting with"],
+    ["path", "the path"],
+    ["domain", "the host"],
+  ];
+  for (const [key, words] of said) {
+    if (!rule[key]) continue;
+    parts.push(`${parts.length ? ", " : ""}${words} `, el("code", { text: rule[key] }));
+  }
+  return parts.length ? parts : ["any input"];
+}
+
+/** Ask for the preview of the form's scope after `delay` ms (the last call wins). */
+function askPreview(delay) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => {
+    const approval = selected();
+    if (approval && scoping === approval.id) loadPreview(approval);
+  }, delay);
+}
+
+async function loadPreview(approval) {
+  const scope = chosenScope(scopeFields(approval.input));
+  const key = JSON.stringify(scope);
+  if (preview && preview.id === approval.id && preview.key === key) return;
+  const asked = ++previewAsked;
+  let answer;
+  try {
+    const shown = await post(`/approvals/${encodeURIComponent(approval.id)}/always/preview`, scope ? { scope } : {});
+    answer = { id: approval.id, key, rules: shown.rules };
+  } catch (error) {
+    if (error.status === 401) return;
+    answer = { id: approval.id, key, error: error instanceof ApiError ? error.message : String(error) };
+  }
+  if (asked !== previewAsked || scoping !== approval.id) return; // a newer question, or closed
+  preview = answer;
+  const node = byId("scope-preview");
+  if (node) fill(node, previewNodes());
+}
+
 /** The scope to send: only the fields the person changed from their exact default. */
 function chosenScope(fields) {
   const scope = {};
@@ -283,6 +334,7 @@ function openScope() {
     scoping = approval.id;
     scopeError = "";
     render();
+    askPreview(0);
   }
   const first = document.querySelector("#scope-form input") || byId("scope-send");
   if (first) first.focus();
@@ -291,6 +343,8 @@ function openScope() {
 function closeScope() {
   scoping = null;
   scopeError = "";
+  preview = null;
+  clearTimeout(previewTimer);
 }
 
 function cancelScope() {
