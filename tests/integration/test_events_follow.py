@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.daemon_support import DaemonProcess, daemon_env
+from tests.daemon_support import DaemonProcess, daemon_env, tool_call
 from tests.integration.test_events import STOCKADE, Cli, head, session_events
 
 from stockade.client import Client
@@ -37,6 +37,23 @@ def test_open_streams_end_promptly_at_sigterm(
         with stream:
             events = [message.event for message in stream]  # ends: no ConnectionLost
         assert events == ["daemon.started"]  # daemon.stopped is written after streams end
+
+
+def test_a_stream_that_is_not_read_does_not_hold_the_stop(
+    daemon: Client, daemon_process: DaemonProcess
+) -> None:
+    """A client that stopped reading (its socket full) cannot keep the daemon from stopping:
+    its connection is cut once the stop has waited a moment for it to drain."""
+    stalled = daemon_process.client().stream("/events", query={"after": 0})
+    padding = "x" * 60_000  # a few events fill both socket buffers
+    for n in range(60):
+        daemon.request("POST", "/decide", tool_call(f"stall-{n}", tool_input={"pad": padding}))
+    started = time.monotonic()
+    daemon_process.signal(signal.SIGTERM)
+    assert daemon_process.wait(10) == 0
+    assert time.monotonic() - started < 5  # not uvicorn's 10 s graceful wait
+    stalled.close()
+    assert "stalled" in daemon_process.log()  # the log says which connection it cut
 
 
 def test_followers_resume_across_a_daemon_restart(

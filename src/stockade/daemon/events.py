@@ -18,10 +18,12 @@ lines each; the package's shutdown detection hooks uvicorn's signal handlers, wh
 daemon replaces (``lifecycle.py``); and streams must end when the daemon stops, which
 :meth:`EventHub.close` does here, before uvicorn's graceful shutdown starts waiting for
 in-flight responses. Under ASGI spec 2.3 (uvicorn's) the response also watches for the
-client hanging up, which ends an idle stream at once and frees its slot. One case stays
-slow: a client that has stopped reading altogether (its socket full) holds the shutdown
-for uvicorn's graceful timeout, since a closing transport first flushes what it holds and
-an ASGI app cannot abort it (measured: 10.5 s; cancelling the response does not help).
+client hanging up, which ends an idle stream at once and frees its slot. A client that
+has stopped reading altogether (its socket full) cannot be ended from here: a closing
+transport first flushes what it holds and an ASGI app cannot abort it (cancelling the
+response does not help). The server does it instead (``lifecycle._Server.shutdown``):
+a stop cuts a connection whose unsent output has not shrunk for a second (it held the
+stop for uvicorn's whole 10 s graceful timeout before).
 """
 
 from __future__ import annotations

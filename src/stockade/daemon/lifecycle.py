@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 KEEP_ALIVE_S = 15
 GRACEFUL_SHUTDOWN_S = 10
+STALLED_S = 1.0  # a stop cuts a connection whose unsent output did not shrink for this long
 REDACTION_OFF_KIND = "redaction.disabled"
 REDACTION_OFF = {
     "by": "config",
@@ -167,6 +168,34 @@ class _Server(uvicorn.Server):
             self.stop_reason = reason
             logger.info("stopping: %s", reason)
         self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown, but a connection whose unsent output has not shrunk
+        for ``STALLED_S`` is cut: its client stopped reading (an event stream's, typically),
+        and a closing transport waits to flush what it holds, so it would otherwise hold the
+        stop for the whole graceful timeout. A client still reading is left to finish."""
+        async with asyncio.TaskGroup() as tasks:
+            cutter = tasks.create_task(self._cut_stalled(STALLED_S))
+            try:
+                await super().shutdown(sockets)
+            finally:
+                cutter.cancel()
+
+    async def _cut_stalled(self, period_s: float) -> None:
+        unsent_before: dict[object, int] = {}
+        while True:
+            await asyncio.sleep(period_s)
+            unsent_now: dict[object, int] = {}
+            for connection in list(self.server_state.connections):
+                unsent = connection.transport.get_write_buffer_size()
+                if not unsent:
+                    continue
+                if unsent >= unsent_before.get(connection, unsent + 1):
+                    logger.warning("stopping: cut a stalled connection (%d bytes unsent)", unsent)
+                    connection.transport.abort()
+                else:
+                    unsent_now[connection] = unsent
+            unsent_before = unsent_now
 
 
 async def _run(
