@@ -2,7 +2,7 @@
 
 Two properties and one measurement: a random secret of each built-in family, embedded
 in random text, never survives; a random known value (at least the minimum length)
-survives in none of its forms (verbatim, percent-encoded, JSON-escaped, base64 at any
+survives in none of its forms (verbatim, percent-encoded, JSON-escaped, hex, base64 at any
 alignment inside a longer blob); and on a corpus of ordinary text (this repository's
 source, lock files full of integrity hashes, git SHAs, UUIDs) with 100 known values
 loaded, the share of characters redacted stays under :data:`FALSE_POSITIVE_BOUND`. The
@@ -105,6 +105,8 @@ def test_known_values_are_masked_in_every_form(
         json.dumps(value)[1:-1],
         blob,
         blob.replace("+", "-").replace("/", "_"),
+        raw.hex(),
+        raw.hex().upper(),
     ]
     for form in written:
         out = KNOWN.redact_text(f"{before} {form} .")

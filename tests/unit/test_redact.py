@@ -220,10 +220,18 @@ def known_forms(value: str) -> list[str]:
         base64.b64encode(raw).decode(),
         base64.urlsafe_b64encode(b"x" + raw + b"tail").decode(),
         base64.b64encode(b"xy" + raw).decode(),
+        raw.hex(),  # xxd -p, bytes.hex()
+        raw.hex().upper(),
+        _lower_escapes(value),
     ]
 
 
-@pytest.mark.parametrize("form", range(8))
+def _lower_escapes(value: str) -> str:
+    """Percent-encoding with lower-case hex digits (``%2f``), as some encoders write it."""
+    return re.sub(r"%[0-9A-F]{2}", lambda escape: escape.group().lower(), quote(value, safe=""))
+
+
+@pytest.mark.parametrize("form", range(11))
 def test_known_values_are_found_in_every_form(vaulted: Redactor, form: int) -> None:
     for name in ("DB_PASSWORD", "GH"):
         value = VAULT[name]

@@ -1,17 +1,20 @@
-"""Known secret values (the vault's) found wherever they appear: verbatim, base64, URL-encoded.
+"""Known secret values (the vault's) found wherever they appear: verbatim, base64, URL-encoded, hex.
 
 Each value is looked for in these *forms*: the value itself; its JSON string escape
 (a value with a newline or a quote inside JSON text); its percent-encoding
-(``quote(v, safe="")``, ``quote(v)``, ``quote_plus(v)``); and its standard and URL-safe
-base64 at each of the three byte alignments. A value inside a longer base64 blob is
+(``quote(v, safe="")``, ``quote(v)``, ``quote_plus(v)``, each also with lower-case hex
+digits, ``%2f``); its UTF-8 bytes in hex, lower and upper case (``xxd -p``, ``od``-less
+dumps, ``bytes.hex()``); and its standard and URL-safe base64 at each of the three byte
+alignments. A value inside a longer base64 blob is
 encoded differently depending on its offset modulo 3, and the characters at its edges
 also carry bits of its neighbours: for each alignment the form is the run of characters
 that depend on the value alone. Up to two characters at each end of such a run stay
 in the text (at most 4 bits of the value each); nothing else of it does.
 
 What is not found: a value shorter than :data:`MIN_LENGTH` (too many ordinary words
-would match), lower-case percent-encoding (``%2f``), hex, double encodings, any other
-transformation (reversed, split across outputs, compressed, encrypted). Base64 wrapped
+would match), hex with separators (``xxd``'s grouped columns, ``0x`` prefixes), double
+encodings, any other transformation (reversed, split across outputs, compressed,
+encrypted). Base64 wrapped
 in lines (``base64``'s 76 columns, PEM's 64) is joined before it is scanned; a block
 that held a value comes back as one line.
 
@@ -56,18 +59,21 @@ _B64 = r"A-Za-z0-9+/_\-"
 # at every position: 3x slower).
 _WRAPPED = re.compile(rf"\n(?:[{_B64}]{{40,}}\r?\n)+[{_B64}]+=*")
 _LINE_BREAK = re.compile(r"\r?\n")
+_PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
 
 
 def forms(value: str) -> set[str]:
     """Every form of ``value`` that is looked for (see the module docstring)."""
     raw = value.encode("utf-8", "surrogatepass")
+    percent = {quote(value, safe=""), quote(value), quote_plus(value)}
     found = {
         value,
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
+        raw.hex(),
+        raw.hex().upper(),
+        *percent,
+        *(_PERCENT_HEX.sub(lambda escape: escape.group().lower(), form) for form in percent),
     }
     for offset, skip in enumerate(_SKIP):
         encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
