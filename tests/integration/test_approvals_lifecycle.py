@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 from tests.daemon_support import DaemonProcess, tool_call
-from tests.integration.test_approvals import READ_ENV, kinds_of, wait_pending
+from tests.integration.test_approvals import READ_ENV, events_of, kinds_of, wait_pending
 
 from stockade.client import ApiError
+from stockade.errors import StockadeError
 from stockade.home import Home
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,47 @@ def test_a_shorter_hold_s_wins_over_the_configured_hold(
     elapsed, decision = held(pool, daemon_process, "s-short", hold_s=0.3).result(10)
     assert 0.25 <= elapsed < 3
     assert decision["verdict"] == "deny" and "within 0.3 s" in decision["reason"]
+
+
+def test_calls_held_when_the_daemon_is_killed_are_closed_at_the_next_start(
+    pool: ThreadPoolExecutor, daemon_process: DaemonProcess
+) -> None:
+    """Approvals live in memory: after a SIGKILL the log would hold requests that nothing
+    answered. The next start records each as expired, ``why: crash``, once."""
+    answers = [held(pool, daemon_process, f"s-kill-{n}", hold_s=60) for n in range(2)]
+    with daemon_process.client() as client:
+        pending = [wait_pending(client, f"s-kill-{n}") for n in range(2)]
+        deadline = time.monotonic() + 5
+        while any("permission.request" not in kinds_of(client, p["session_id"]) for p in pending):
+            assert time.monotonic() < deadline, "the requests were not audited"
+            time.sleep(0.02)
+    daemon_process.signal(signal.SIGKILL)
+    assert daemon_process.wait(10) == -signal.SIGKILL
+    for answer in answers:
+        with pytest.raises(StockadeError):  # the connection broke: no verdict reached the hook
+            answer.result(5)
+
+    for _ in range(2):  # a second restart finds nothing left to close
+        daemon_process.start()
+        with daemon_process.client() as client:
+            for approval in pending:
+                session = approval["session_id"]
+                assert kinds_of(client, session) == [
+                    "permission.request",
+                    "permission.resolved",
+                ], session
+                [closed] = events_of(client, session, "permission.resolved")
+                assert closed["payload"] == {
+                    "approval_id": approval["id"],
+                    "harness": approval["harness"],
+                    "session": session,
+                    "tool": approval["tool_name"],
+                    "input_sha256": approval["input_sha256"],
+                    "resolution": "expired",
+                    "why": "crash",
+                }
+                assert closed["actor"] == approval["harness"]
+        daemon_process.stop()
 
 
 def test_sigterm_while_held_answers_deny_and_stops_at_once(

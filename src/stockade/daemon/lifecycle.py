@@ -49,7 +49,7 @@ from stockade.daemon.gateway.protocol import with_read_timeout
 from stockade.daemon.gateway.tls import TlsFiles
 from stockade.daemon.limits import Limits
 from stockade.daemon.notify import Notifier
-from stockade.daemon.pipeline import Pipeline, restore_session_taints
+from stockade.daemon.pipeline import Pipeline, restore_session_taints, unclosed_holds
 from stockade.daemon.rotation import checkpointer, now
 from stockade.daemon.transport import bind_unix_socket, is_live, remove_socket
 from stockade.errors import DaemonAlreadyRunning, StockadeError
@@ -216,6 +216,11 @@ async def _run(
     restored = restore_session_taints(store, service)
     if restored:
         logger.info("restored credential taint of %d session event(s) from the audit log", restored)
+    for closed in unclosed_holds(store):
+        logger.warning(
+            "closing approval %s: held when the daemon last ended", closed.payload["approval_id"]
+        )
+        await store.append(closed)
     notifier = Notifier(enabled=service.notify, redact=redactor.redact_text)
     pipeline = Pipeline(
         service,

@@ -31,9 +31,10 @@ import asyncio
 import functools
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
-from stockade.audit import AuditEvent, SqliteAuditStore
+from stockade.audit import AuditEvent, SqliteAuditStore, StoredEvent
 from stockade.caps.desk import CapsDesk
 from stockade.config.learned import LearnedRule, save_learned
 from stockade.daemon.approvals import (
@@ -78,22 +79,53 @@ _RESOLVED_AS = {
 }
 PAGE = 1000
 CONTENT_SOURCE = "content:"  # + the label of a secret found in a tool's output
+CRASHED = "crash"  # why an approval the last run left held expired (see `unclosed_holds`)
 
 
 def restore_session_taints(store: SqliteAuditStore, service: DecisionService) -> int:
     """Give every session that read a credential its taint back; returns how many events."""
-    restored, after = 0, 0
+    restored = 0
+    for event in _events_of_kind(store, TAINT_KIND):
+        payload = event.payload
+        sources = payload.get("sources")
+        if event.session and isinstance(sources, list):
+            harness = str(payload.get("harness", ""))
+            service.add_taint(harness, event.session, [str(x) for x in sources])
+            restored += 1
+    return restored
+
+
+def unclosed_holds(store: SqliteAuditStore) -> list[AuditEvent]:
+    """The ``permission.resolved`` events that close what the last run left held.
+
+    A daemon that stops closes every pending approval (``why: shutdown``); one that was
+    killed, or whose machine went down, leaves its ``permission.request`` events without
+    an answer. Approvals live in memory, and the hooks that waited on them are gone, so
+    each is recorded as expired, ``why: crash``, before this run starts.
+    """
+    starts = store.query(kind="daemon.started", limit=1, descending=True)
+    after = starts[0].seq if starts else 0
+    held = {
+        str(event.payload.get("approval_id")): event
+        for event in _events_of_kind(store, REQUEST_KIND, after)
+    }
+    for event in _events_of_kind(store, RESOLVED_KIND, after):
+        held.pop(str(event.payload.get("approval_id")), None)
+    closed = []
+    for event in held.values():
+        ref = {key: event.payload.get(key) for key in _APPROVAL_REF}
+        payload = {**ref, "resolution": "expired", "why": CRASHED}
+        closed.append(AuditEvent(RESOLVED_KIND, event.actor, event.session, payload))
+    return closed
+
+
+def _events_of_kind(store: SqliteAuditStore, kind: str, after: int = 0) -> Iterator[StoredEvent]:
+    """Every event of ``kind`` after seq ``after``, a page at a time."""
     while True:
-        events = store.query(after=after, limit=PAGE, kind=TAINT_KIND)
-        for event in events:
-            payload = event.payload
-            sources = payload.get("sources")
-            if event.session and isinstance(sources, list):
-                harness = str(payload.get("harness", ""))
-                service.add_taint(harness, event.session, [str(x) for x in sources])
-                restored += 1
+        events = store.query(after=after, limit=PAGE, kind=kind)
+        yield from events
         if len(events) < PAGE:
-            return restored
+            return
         after = events[-1].seq
 
 
@@ -486,8 +518,11 @@ def _payload(call: ToolCall, decision: Decision) -> dict[str, Any]:
     }
 
 
+_APPROVAL_REF = ("approval_id", "harness", "session", "tool", "input_sha256")
+
+
 def _approval_ref(approval: Approval) -> dict[str, Any]:
-    """What names an approval in each of its audit events."""
+    """What names an approval in each of its audit events (the keys of ``_APPROVAL_REF``)."""
     return {
         "approval_id": approval.id,
         "harness": approval.harness,
