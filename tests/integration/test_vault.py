@@ -3,7 +3,8 @@
 Every command is the real ``stockade`` console script, fed the value on stdin (a pipe,
 as in ``printf '%s' VALUE | stockade secret add NAME``). The keychain is keyring's own
 ``fail`` backend (``tests/conftest.py``), so the key is the key file unless a test sets
-``STOCKADE_MASTER_KEY``.
+``STOCKADE_MASTER_KEY`` or, in one test, puts keyrings.alt's file backend in the keychain's
+place.
 
 Crash-safety is tested with a real ``kill -9``: ``STOCKADE_TEST_VAULT_CRASH_AT`` (a test
 hook in :mod:`stockade.vault.store`) makes the rotating process — the CLI, or the
@@ -253,6 +254,58 @@ def test_the_master_key_from_the_environment(
     assert listed.returncode == 1 and "sealed with key" in listed.stderr
     assert "hint:" in listed.stderr and "Traceback" not in listed.stderr
     assert "env-keyed-value" not in unkeyed.log() + keyed.log()
+
+
+def test_the_master_key_in_a_keychain(
+    home: Home,
+    spawn_daemon: Callable[..., DaemonProcess],
+    tmp_path: Path,
+) -> None:
+    """The keychain source through a real ``keyring`` backend. No test machine has an OS
+    keychain (no D-Bus session, no Secret Service, and tests must not touch yours), so
+    keyrings.alt's plaintext file backend stands in for it: the same ``keyring`` calls,
+    kept in a file of this test's. The key goes there, never to a key file; a rotation
+    replaces it there and leaves no pending entry."""
+    data = tmp_path / "keychain-data"
+    keychain = {
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(data),
+    }
+
+    def entry(account: str) -> str | None:
+        """The keychain entry, read through ``keyring`` as the daemon reads it."""
+        read = "import keyring, sys; print(keyring.get_password('stockade-vault', sys.argv[1]))"
+        shown = subprocess.run(
+            [sys.executable, "-c", read, account],
+            env={**os.environ, **keychain},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return None if shown == "None" else shown
+
+    spawn_daemon(env=keychain)
+    assert (
+        cli(home, "secret", "add", "A", stdin="keychain-kept-value", env=keychain).returncode == 0
+    )
+    assert exec_hash(home, "A") == sha256("keychain-kept-value")
+    assert not (home.root / "vault" / "master.key").exists()
+    first = entry(str(home.root))
+    assert first is not None and len(base64.b64decode(first)) == 32
+    listed = json.loads(cli(home, "secret", "list", "--json", env=keychain).stdout)
+    assert listed["key_source"] == "keychain"
+    report = json.loads(cli(home, "doctor", "--json", env=keychain).stdout)
+    check = {c["id"]: c for c in report["checks"]}["vault.key"]
+    assert check["status"] == "ok" and "keychain" in check["message"], check
+
+    rotated = cli(home, "secret", "rotate-key", "--yes", "--json", env=keychain)
+    assert rotated.returncode == 0, rotated.stderr
+    assert json.loads(rotated.stdout)["secrets"] == 1
+    second = entry(str(home.root))
+    assert second is not None and second != first
+    assert entry(str(home.root) + ".next") is None  # the pending entry is gone
+    assert exec_hash(home, "A") == sha256("keychain-kept-value")
+    assert "keychain-kept-value" not in (data / "python_keyring" / "keyring_pass.cfg").read_text()
 
 
 def test_doctor_says_the_key_file_is_only_file_permissions(home: Home) -> None:
