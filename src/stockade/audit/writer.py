@@ -261,6 +261,7 @@ class AuditWriter:
             rows.append((seq, ts, event.kind, event.actor, event.session, text, head.hash, digest))
             done.append((job, stored))
             head = ChainHead(seq, digest)
+        if rows:
             self._last_ts = ts
         return _Chained(rows, done, failed, head)
 
