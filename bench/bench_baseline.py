@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.daemon_support import DaemonProcess, daemon_env, tool_call
+from tests.daemon_support import DaemonProcess, daemon_env
 
 from bench import loadgen
 from bench.common import median, temporary_world, write_result
@@ -108,11 +108,7 @@ def main() -> dict[str, object]:
             daemon = TreeDaemon(home, world.root / "daemon.log", src, world.user_home)
             daemons[name] = daemon.start()
             stack.callback(daemon.stop)
-            project = str(world.project)
-            target = str(world.project / "src" / "app.py")
-            bodies[name] = tool_call(
-                "bench", tool_input={"file_path": target}, cwd=project, project_root=project
-            )
+            bodies[name] = world.read_call()
         for name, daemon in daemons.items():  # warm-up: imports, caches, the log's first pages
             loadgen.measure(str(daemon.home.socket_path), bodies[name], args.connections, 100)
         for round_ in range(args.rounds):

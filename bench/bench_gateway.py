@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, LAPTOP, HeldCall, UiPage
-from tests.daemon_support import DaemonProcess, free_port, tool_call
+from tests.daemon_support import DaemonProcess, free_port
 
 from bench import loadgen
 from bench.common import median, percentile, temporary_world, write_result
@@ -99,11 +99,7 @@ def main() -> dict[str, object]:
         port = free_port()
         process = DaemonProcess(home, world.root / "daemon.log", http=f"127.0.0.1:{port}")
         process.start()
-        target = str(world.project / "src" / "app.py")
-        project = str(world.project)
-        body = tool_call(
-            "bench", tool_input={"file_path": target}, cwd=project, project_root=project
-        )
+        body = world.read_call()
         try:
             throughput = _throughput(process, port, body, args.runs)
             ui: dict[str, Any] | str

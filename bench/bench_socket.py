@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from tests.daemon_support import DaemonProcess, tool_call
+from tests.daemon_support import DaemonProcess
 
 from bench import loadgen
 from bench.common import median, percentile, temporary_world, write_result
@@ -88,11 +88,7 @@ def main() -> dict[str, object]:
     with temporary_world() as world:
         home = Home(world.stockade_home)
         process = DaemonProcess(home, world.root / "daemon.log").start()
-        target = str(world.project / "src" / "app.py")
-        project = str(world.project)
-        body = tool_call(
-            "bench", tool_input={"file_path": target}, cwd=project, project_root=project
-        )
+        body = world.read_call()
         try:
             with process.client() as client:
                 verdict = client.request("POST", "/check", body)["verdict"]

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from tests.daemon_support import tool_call
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -32,6 +35,15 @@ class World:
     user_home: Path
     project: Path
     stockade_home: Path
+
+    def read_call(self) -> dict[str, Any]:
+        """The call the throughput benchmarks decide: a read of the project's own file
+        (allowed, and audited like any decision)."""
+        project = str(self.project)
+        target = str(self.project / "src" / "app.py")
+        return tool_call(
+            "bench", tool_input={"file_path": target}, cwd=project, project_root=project
+        )
 
 
 @contextmanager
